@@ -1,0 +1,228 @@
+/* Unit tests: every branch of eir_check() and every configurable outcome,
+ * against a real store in a scratch directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "imei.h"
+#include "policy.h"
+#include "record.h"
+#include "store.h"
+#include "testutil.h"
+
+#define NOW 1800000000
+#define I_ACTIVE     35000000000001ULL
+#define I_REGISTERED 35000000000002ULL
+#define I_TRAVELLER  35000000000003ULL
+#define I_EXPIRED    35000000000004ULL
+#define I_BLOCKED    35000000000005ULL
+#define I_TRACKED    35000000000006ULL
+#define I_EXEMPT     35000000000007ULL
+#define I_PAIRED_BLK 35000000000008ULL	/* blocked, but paired IMSIs are excepted */
+#define I_LOCKED     35000000000009ULL	/* active, locked to its pairs */
+#define I_CORRUPT    35000000000010ULL
+#define I_RANGE      86000000123456ULL	/* inside TAC 86000000 (blocked) */
+#define I_RANGE_REG  86000001000500ULL	/* inside a registered range */
+#define I_NONE       99000000000000ULL
+
+struct fixture {
+	char *dir;
+	struct eir_store *s;
+	uint64_t imsi_paired, imsi_other;
+};
+
+static void put(struct eir_writer *w, uint64_t imei, enum eir_status st, uint32_t until,
+		uint8_t flags, const uint64_t *imsis, size_t n)
+{
+	struct eir_record r = { .status = (uint8_t)st, .valid_until = until, .flags = flags };
+	eir_writer_put(w, imei, &r, imsis, n);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct eir_writer_opts o = { .mode = EIR_WRITE_REPLACE, .map_size = 64ULL << 20 };
+	struct eir_writer *w;
+	char err[256], gen[512];
+
+	f->dir = tmpdir_new();
+	eir_imsi_parse("001010000000001", 15, &f->imsi_paired);
+	eir_imsi_parse("001010000000002", 15, &f->imsi_other);
+	assert_int_equal(eir_writer_open(&w, f->dir, &o, err, sizeof(err)), 0);
+	put(w, I_ACTIVE, EIR_STATUS_ACTIVE, 0, 0, NULL, 0);
+	put(w, I_REGISTERED, EIR_STATUS_REGISTERED, 0, 0, NULL, 0);
+	put(w, I_TRAVELLER, EIR_STATUS_TRAVELLER, NOW + 1, 0, NULL, 0);
+	put(w, I_EXPIRED, EIR_STATUS_TRAVELLER, NOW, 0, NULL, 0);
+	put(w, I_BLOCKED, EIR_STATUS_BLOCKED, 0, 0, NULL, 0);
+	put(w, I_TRACKED, EIR_STATUS_TRACKED, 0, 0, NULL, 0);
+	put(w, I_EXEMPT, EIR_STATUS_EXEMPT, 0, EIR_REC_LOCKED, &f->imsi_paired, 1);
+	put(w, I_PAIRED_BLK, EIR_STATUS_BLOCKED, 0, 0, &f->imsi_paired, 1);
+	put(w, I_LOCKED, EIR_STATUS_ACTIVE, 0, EIR_REC_LOCKED, &f->imsi_paired, 1);
+	eir_writer_put_range(w, 86000000000000ULL, 86000000999999ULL,
+			     &(struct eir_record){ .status = EIR_STATUS_BLOCKED,
+						   .reason = eir_writer_reason(w, "counterfeit") });
+	eir_writer_put_range(w, 86000001000000ULL, 86000001000999ULL,
+			     &(struct eir_record){ .status = EIR_STATUS_REGISTERED });
+	assert_int_equal(eir_writer_commit(w, err, sizeof(err)), 0);
+
+	/* A value no writer makes, to drive the failure branch. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t k[8], v[1] = { 0xff };
+	MDB_val key = { 8, k }, val = { 1, v };
+	snprintf(gen, sizeof(gen), "%s/gen-1", f->dir);
+	eir_u64_put(k, I_CORRUPT);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	assert_int_equal(mdb_env_open(env, gen, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, EIR_DBI_IMEI, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(eir_store_open(&f->s, f->dir, NULL, 0), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	eir_store_close(f->s);
+	tmpdir_free(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct eir_result check(struct fixture *f, const struct eir_policy *p,
+			       uint64_t imei, uint64_t imsi)
+{
+	struct eir_query q = { .imei = { .key = imei, .svn = -1 }, .imsi = imsi };
+	struct eir_result r;
+	eir_check(f->s, p, &q, NOW, &r);
+	return r;
+}
+
+#define EXPECT(imei, imsi, v, b) do {					\
+	struct eir_result r_ = check(f, &p, imei, imsi);		\
+	assert_string_equal(eir_verdict_name(r_.verdict), eir_verdict_name(v));	\
+	assert_string_equal(eir_branch_name(r_.branch), eir_branch_name(b));	\
+} while (0)
+
+static void test_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct eir_policy p;
+	eir_policy_defaults(&p);
+
+	EXPECT(I_ACTIVE, 0, EIR_WHITELISTED, EIR_BR_ACTIVE);
+	EXPECT(I_REGISTERED, 0, EIR_GREYLISTED, EIR_BR_REGISTERED);
+	EXPECT(I_TRAVELLER, 0, EIR_WHITELISTED, EIR_BR_TRAVELLER);
+	EXPECT(I_EXPIRED, 0, EIR_GREYLISTED, EIR_BR_EXPIRED);
+	EXPECT(I_BLOCKED, 0, EIR_BLACKLISTED, EIR_BR_BLOCKED);
+	EXPECT(I_TRACKED, 0, EIR_GREYLISTED, EIR_BR_TRACKED);
+	/* Exempt wins even over a lock with a foreign IMSI. */
+	EXPECT(I_EXEMPT, f->imsi_other, EIR_WHITELISTED, EIR_BR_EXEMPT);
+	/* A paired IMSI overrides a block; another IMSI does not. */
+	EXPECT(I_PAIRED_BLK, f->imsi_paired, EIR_WHITELISTED, EIR_BR_PAIRED);
+	EXPECT(I_PAIRED_BLK, f->imsi_other, EIR_BLACKLISTED, EIR_BR_BLOCKED);
+	EXPECT(I_PAIRED_BLK, 0, EIR_BLACKLISTED, EIR_BR_BLOCKED);
+	/* Locked: its pair is welcome, anyone else is a mismatch; no IMSI,
+	 * no judgement on pairing. */
+	EXPECT(I_LOCKED, f->imsi_paired, EIR_WHITELISTED, EIR_BR_PAIRED);
+	EXPECT(I_LOCKED, f->imsi_other, EIR_GREYLISTED, EIR_BR_PAIR_MISMATCH);
+	EXPECT(I_LOCKED, 0, EIR_WHITELISTED, EIR_BR_ACTIVE);
+	/* Ranges take their rule's status. */
+	EXPECT(I_RANGE, 0, EIR_BLACKLISTED, EIR_BR_RANGE);
+	EXPECT(I_RANGE_REG, 0, EIR_GREYLISTED, EIR_BR_RANGE);
+	EXPECT(I_NONE, 0, EIR_GREYLISTED, EIR_BR_UNKNOWN);
+	EXPECT(I_CORRUPT, 0, EIR_WHITELISTED, EIR_BR_FAILURE);
+
+	struct eir_result r = check(f, &p, I_RANGE, 0);
+	assert_int_equal(r.status, EIR_STATUS_BLOCKED);
+	char name[32];
+	eir_store_reason_name(f->s, r.reason, name, sizeof(name));
+	assert_string_equal(name, "counterfeit");
+	r = check(f, &p, I_CORRUPT, 0);
+	assert_int_equal(r.store_err, -EBADMSG);
+
+	struct eir_query q = { .imei_err = EIR_IMEI_BAD_CHECK_DIGIT };
+	eir_check(f->s, &p, &q, NOW, &r);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_INVALID);
+	assert_int_equal(r.imei_err, EIR_IMEI_BAD_CHECK_DIGIT);
+}
+
+static void test_every_outcome_configurable(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const keys[] = {
+		"invalid-imei", "unknown-imei", "registered", "expired", "pair-mismatch", "failure",
+	};
+	struct eir_policy p;
+
+	for (int v = 0; v < EIR_VERDICT_COUNT; v++) {
+		eir_policy_defaults(&p);
+		for (size_t k = 0; k < 6; k++)
+			assert_int_equal(eir_policy_set(&p, keys[k], eir_verdict_name(v)), 0);
+		EXPECT(I_NONE, 0, v, EIR_BR_UNKNOWN);
+		EXPECT(I_REGISTERED, 0, v, EIR_BR_REGISTERED);
+		EXPECT(I_RANGE_REG, 0, v, EIR_BR_RANGE);
+		EXPECT(I_EXPIRED, 0, v, EIR_BR_EXPIRED);
+		EXPECT(I_LOCKED, f->imsi_other, v, EIR_BR_PAIR_MISMATCH);
+		EXPECT(I_CORRUPT, 0, v, EIR_BR_FAILURE);
+		struct eir_query q = { .imei_err = EIR_IMEI_NON_DIGIT };
+		struct eir_result r;
+		eir_check(f->s, &p, &q, NOW, &r);
+		assert_int_equal(r.verdict, v);
+		/* Fixed outcomes stay fixed. */
+		EXPECT(I_ACTIVE, 0, EIR_WHITELISTED, EIR_BR_ACTIVE);
+		EXPECT(I_BLOCKED, 0, EIR_BLACKLISTED, EIR_BR_BLOCKED);
+		EXPECT(I_TRACKED, 0, EIR_GREYLISTED, EIR_BR_TRACKED);
+	}
+}
+
+static void emit(void *ctx, const char *key, const char *value)
+{
+	char *out = ctx;
+	strcat(out, key);
+	strcat(out, "=");
+	strcat(out, value);
+	strcat(out, " ");
+}
+
+static void test_policy_words(void **state)
+{
+	struct eir_policy p;
+	char out[512] = "";
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "unknown"), 0);
+	assert_int_equal(eir_policy_set(&p, "check-digit", "strict"), 0);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "purple"), -EINVAL);
+	assert_int_equal(eir_policy_set(&p, "no-such-key", "whitelisted"), -ENOENT);
+	assert_int_equal(eir_policy_set(&p, "check-digit", "maybe"), -EINVAL);
+	eir_policy_foreach(&p, emit, out);
+	assert_string_equal(out, "invalid-imei=blacklisted unknown-imei=unknown registered=greylisted "
+			    "expired=greylisted pair-mismatch=greylisted failure=whitelisted "
+			    "check-digit=strict ");
+	assert_int_equal(p.imei_flags & (EIR_IMEI_ALLOW_SPARE0 | EIR_IMEI_IGNORE_CD), 0);
+	assert_int_equal(eir_policy_set(&p, "check-digit", "ignore"), 0);
+	assert_true(p.imei_flags & EIR_IMEI_IGNORE_CD);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_outcome_configurable),
+		cmocka_unit_test(test_policy_words),
+	};
+	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+}

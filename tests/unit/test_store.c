@@ -1,0 +1,428 @@
+/* Unit tests: record codec, writer and reader round trips, generations,
+ * sticky errors, corrupt values, schema checks, verify. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "imei.h"
+#include "record.h"
+#include "store.h"
+#include "testutil.h"
+
+#define IMEI_A 35209900176148ULL
+#define IMEI_B 49015420323751ULL
+#define IMEI_C 35809101685355ULL
+
+static struct eir_writer *wopen(const char *dir, enum eir_write_mode mode)
+{
+	struct eir_writer_opts o = { .mode = mode, .map_size = 64ULL << 20 };
+	struct eir_writer *w = NULL;
+	char err[256];
+
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	return w;
+}
+
+static void commit(struct eir_writer *w)
+{
+	char err[256] = "";
+	int rc = eir_writer_commit(w, err, sizeof(err));
+
+	if (rc)
+		fail_msg("commit: %s", err);
+}
+
+static void test_record_codec(void **state)
+{
+	struct eir_record r = { .status = EIR_STATUS_TRAVELLER, .reason = 7,
+				.valid_until = 1800000000, .flags = EIR_REC_HAS_PAIRS | EIR_REC_LOCKED };
+	struct eir_record d;
+	uint8_t b[EIR_RECORD_MAX];
+
+	assert_int_equal(eir_record_encode(&r, b), 6);
+	assert_int_equal(eir_record_decode(b, 6, &d), 0);
+	assert_int_equal(d.status, r.status);
+	assert_int_equal(d.reason, 7);
+	assert_int_equal(d.flags, r.flags);
+	assert_int_equal(d.valid_until, 1800000000);
+
+	r = (struct eir_record){ .status = EIR_STATUS_BLOCKED, .reason = 1 };
+	assert_int_equal(eir_record_encode(&r, b), 2);
+	assert_int_equal(eir_record_decode(b, 2, &d), 0);
+	assert_int_equal(d.valid_until, 0);
+
+	/* Values no writer makes. */
+	assert_int_equal(eir_record_decode(b, 1, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode(b, 3, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x00, 0 }, 2, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x07, 0 }, 2, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x41, 0 }, 2, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x09, 0 }, 2, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x21, 0 }, 2, &d), -EBADMSG);
+	assert_int_equal(eir_record_decode((uint8_t[]){ 0x09, 0, 0, 0, 0, 0 }, 6, &d), -EBADMSG);
+}
+
+static void test_imsi_pack(void **state)
+{
+	uint64_t a, b;
+	char s[16];
+
+	assert_int_equal(eir_imsi_parse("001010123456789", 15, &a), 0);
+	assert_int_equal(eir_imsi_parse("01010123456789", 14, &b), 0);
+	assert_true(a != b);	/* leading zeros are significant */
+	eir_imsi_format(a, s);
+	assert_string_equal(s, "001010123456789");
+	eir_imsi_format(b, s);
+	assert_string_equal(s, "01010123456789");
+	assert_int_equal(eir_imsi_parse("12345", 5, &a), -EINVAL);
+	assert_int_equal(eir_imsi_parse("0010101234567890", 16, &a), -EINVAL);
+	assert_int_equal(eir_imsi_parse("00101012345678x", 15, &a), -EINVAL);
+}
+
+static void test_round_trip(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_record r = { .status = EIR_STATUS_BLOCKED }, got;
+	struct eir_meta m = { .kind = "full", .seq = 7, .source = "unit", .created = 1700000000 };
+	struct eir_store *s;
+	uint64_t imsis[2], first, last, pairs[EIR_MAX_PAIRS];
+	char name[32];
+
+	r.reason = eir_writer_reason(w, "stolen");
+	assert_int_equal(r.reason, 1);
+	assert_int_equal(eir_writer_reason(w, "stolen"), 1);
+	assert_int_equal(eir_writer_reason(w, ""), 0);
+	eir_writer_put(w, IMEI_A, &r, NULL, 0);
+	eir_imsi_parse("001010000000001", 15, &imsis[0]);
+	eir_imsi_parse("001010000000002", 15, &imsis[1]);
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_ACTIVE,
+			.flags = EIR_REC_LOCKED }, imsis, 2);
+	eir_writer_put_range(w, 35000000000000ULL, 35000000999999ULL,
+			     &(struct eir_record){ .status = EIR_STATUS_TRACKED });
+	eir_writer_set_meta(w, &m);
+	commit(w);
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(got.status, EIR_STATUS_BLOCKED);
+	assert_int_equal(eir_store_reason_name(s, got.reason, name, sizeof(name)), 0);
+	assert_string_equal(name, "stolen");
+	assert_int_equal(eir_store_get(s, IMEI_C, &got), -ENOENT);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), 0);
+	assert_int_equal(got.flags, EIR_REC_HAS_PAIRS | EIR_REC_LOCKED);
+	assert_int_equal(eir_store_has_pair(s, IMEI_B, imsis[1]), 1);
+	assert_int_equal(eir_store_has_pair(s, IMEI_B, imsis[1] + 1), 0);
+	assert_int_equal(eir_store_get_pairs(s, IMEI_B, pairs, EIR_MAX_PAIRS), 2);
+	assert_true(pairs[0] == imsis[0] && pairs[1] == imsis[1]);
+
+	/* Ranges: inside, both edges, just outside. */
+	assert_int_equal(eir_store_find_range(s, 35000000123456ULL, &first, &last, &got), 0);
+	assert_true(first == 35000000000000ULL && last == 35000000999999ULL);
+	assert_int_equal(got.status, EIR_STATUS_TRACKED);
+	assert_int_equal(eir_store_find_range(s, 35000000000000ULL, &first, &last, &got), 0);
+	assert_int_equal(eir_store_find_range(s, 35000000999999ULL, &first, &last, &got), 0);
+	assert_int_equal(eir_store_find_range(s, 35000001000000ULL, &first, &last, &got), -ENOENT);
+	assert_int_equal(eir_store_find_range(s, 34999999999999ULL, &first, &last, &got), -ENOENT);
+
+	assert_int_equal(eir_store_get_meta(s, &m), 0);
+	assert_int_equal(m.seq, 7);
+	assert_string_equal(m.source, "unit");
+	assert_string_equal(m.kind, "full");
+	assert_int_equal(m.count[EIR_STATUS_BLOCKED], 1);
+	assert_int_equal(m.count[EIR_STATUS_ACTIVE], 1);
+	assert_int_equal(m.ranges, 1);
+	assert_int_equal(m.paired_imeis, 1);
+	assert_true(m.imported > 0);
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
+static void test_update_and_replace_seen_by_open_reader(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_record got;
+	struct eir_store *s;
+	struct eir_meta m;
+
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_begin(s), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+
+	/* An update in place: the open batch keeps its snapshot... */
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_BLOCKED }, NULL, 0);
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_EXEMPT }, NULL, 0);
+	commit(w);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(got.status, EIR_STATUS_ACTIVE);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), -ENOENT);
+	/* ...and the next batch sees all of it at once. */
+	eir_store_end(s);
+	assert_int_equal(eir_store_begin(s), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(got.status, EIR_STATUS_BLOCKED);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), 0);
+	assert_int_equal(eir_store_get_meta(s, &m), 0);
+	assert_int_equal(m.count[EIR_STATUS_ACTIVE], 0);
+	assert_int_equal(m.count[EIR_STATUS_BLOCKED], 1);
+	assert_int_equal(m.count[EIR_STATUS_EXEMPT], 1);
+	assert_int_equal(eir_store_reopen_count(s), 0);
+
+	/* A replacement: a new generation, picked up by inode at begin. */
+	w = wopen(dir, EIR_WRITE_REPLACE);
+	eir_writer_put(w, IMEI_C, &(struct eir_record){ .status = EIR_STATUS_TRACKED }, NULL, 0);
+	commit(w);
+	assert_int_equal(eir_store_get(s, IMEI_C, &got), -ENOENT);	/* old batch */
+	assert_int_equal(eir_store_begin(s), 0);
+	assert_int_equal(eir_store_reopen_count(s), 1);
+	assert_int_equal(eir_store_get(s, IMEI_C, &got), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), -ENOENT);
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	eir_store_close(s);
+
+	/* Only the published generation is left on disk. */
+	struct stat st;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/gen-1", dir);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/gen-2/data.mdb", dir);
+	assert_int_equal(stat(path, &st), 0);
+	tmpdir_free(dir);
+}
+
+static void test_sticky_error_changes_nothing(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_record rt = { .status = EIR_STATUS_TRACKED }, got;
+	struct eir_store *s;
+	const char *msg;
+	char err[256];
+
+	eir_writer_put_range(w, 10000000000000ULL, 10000000999999ULL, &rt);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_BLOCKED }, NULL, 0);
+	/* Overlaps the start, the end, sits inside, covers it. */
+	eir_writer_put_range(w, 9999999999999ULL, 10000000000000ULL, &rt);
+	assert_int_equal(eir_writer_error(w, &msg), -EEXIST);
+	assert_non_null(strstr(msg, "overlaps"));
+	/* Later steps are no-ops. */
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	assert_int_equal(eir_writer_commit(w, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "overlaps"));
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(got.status, EIR_STATUS_ACTIVE);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), -ENOENT);
+	eir_store_close(s);
+
+	const uint64_t bad[][2] = {
+		{ 10000000999999ULL, 10000001000005ULL },
+		{ 10000000000100ULL, 10000000000200ULL },
+		{ 9000000000000ULL, 11000000000000ULL },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		w = wopen(dir, EIR_WRITE_UPDATE);
+		eir_writer_put_range(w, bad[i][0], bad[i][1], &rt);
+		assert_int_equal(eir_writer_error(w, NULL), -EEXIST);
+		eir_writer_abort(w);
+	}
+	/* Adjacent ranges are fine; invalid input is refused. */
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_put_range(w, 10000001000000ULL, 10000001999999ULL, &rt);
+	assert_int_equal(eir_writer_error(w, NULL), 0);
+	eir_writer_put_range(w, 5, 4, &rt);
+	assert_int_equal(eir_writer_error(w, NULL), -EINVAL);
+	eir_writer_abort(w);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE,
+			.flags = EIR_REC_LOCKED }, NULL, 0);
+	assert_int_equal(eir_writer_error(w, NULL), -EINVAL);
+	eir_writer_abort(w);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_del(w, IMEI_C);
+	assert_int_equal(eir_writer_error(w, NULL), -ENOENT);
+	eir_writer_abort(w);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_del_range(w, 12345);
+	assert_int_equal(eir_writer_error(w, NULL), -ENOENT);
+	eir_writer_abort(w);
+	tmpdir_free(dir);
+}
+
+static void test_sorted_bulk_refuses_disorder(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer_opts o = { .mode = EIR_WRITE_REPLACE, .sorted = true, .map_size = 64ULL << 20 };
+	struct eir_writer *w;
+	struct eir_store *s;
+	char err[256];
+
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	assert_int_equal(eir_writer_commit(w, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "out of order"));
+	/* Nothing was published and the aborted generation is gone. */
+	assert_int_equal(eir_store_open(&s, dir, err, sizeof(err)), -ENOENT);
+	tmpdir_free(dir);
+}
+
+static void test_writer_lock_and_abort(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer_opts o = { .mode = EIR_WRITE_UPDATE };
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE), *w2;
+	struct eir_record got;
+	struct eir_store *s;
+	char err[256];
+
+	assert_int_equal(eir_writer_open(&w2, dir, &o, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "another writer"));
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	w = wopen(dir, EIR_WRITE_REPLACE);
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	eir_writer_abort(w);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), -ENOENT);
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
+static void test_missing_db(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_store *s;
+	char err[512];
+
+	assert_int_equal(eir_store_open(&s, dir, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no EIR database"));
+	assert_int_equal(eir_store_open(&s, "/nonexistent/eir", err, sizeof(err)), -ENOENT);
+	tmpdir_free(dir);
+}
+
+/* Write raw bytes into a generation with LMDB itself, as corruption would. */
+static void raw_put(const char *gen, const char *dbname, const void *k, size_t kn,
+		    const void *v, size_t vn)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = { kn, (void *)k }, val = { vn, (void *)v };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	assert_int_equal(mdb_env_open(env, gen, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, dbname, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_corrupt_value_and_schema(void **state)
+{
+	char *dir = tmpdir_new(), gen[512], err[512];
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_record got;
+	struct eir_store *s;
+	uint8_t key[8], bad[3] = { 1, 2, 3 }, ver[8];
+	unsigned problems = 0;
+
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	snprintf(gen, sizeof(gen), "%s/gen-1", dir);
+	eir_u64_put(key, IMEI_B);
+	raw_put(gen, EIR_DBI_IMEI, key, 8, bad, sizeof(bad));
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), -EBADMSG);
+	/* verify finds the bad value and the count mismatch it implies. */
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 1);
+	eir_store_close(s);
+
+	/* Orphan pair entry and a wrong count. */
+	eir_u64_put(key, IMEI_C);
+	raw_put(gen, EIR_DBI_PAIR, key, 8, key, 8);
+	eir_u64_put(ver, 99);
+	raw_put(gen, EIR_DBI_META, EIR_META_COUNT_PREFIX "active", strlen(EIR_META_COUNT_PREFIX "active"), ver, 8);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	problems = (unsigned)eir_store_verify(s, NULL, NULL, 0);
+	assert_int_equal(problems, 3);
+	eir_store_close(s);
+
+	/* Another schema version is refused with a clear message. */
+	raw_put(gen, EIR_DBI_META, EIR_META_SCHEMA, strlen(EIR_META_SCHEMA), ver, 8);
+	assert_int_equal(eir_store_open(&s, dir, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "schema version 99"));
+	struct eir_writer_opts o = { .mode = EIR_WRITE_UPDATE };
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), -EPROTO);
+	tmpdir_free(dir);
+}
+
+static int count_cb(void *ctx, uint64_t imei, const struct eir_record *rec,
+		    const uint64_t *imsis, size_t n)
+{
+	uint64_t *c = ctx;
+	(void)imei, (void)rec, (void)imsis;
+	c[0]++;
+	c[1] += n;
+	return 0;
+}
+
+static void test_walk(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_store *s;
+	uint64_t c[2] = { 0 }, imsi;
+
+	eir_imsi_parse("001010000000001", 15, &imsi);
+	for (uint64_t i = 0; i < 1000; i++)
+		eir_writer_put(w, 35000000000000ULL + i * 1000, &(struct eir_record){
+			.status = EIR_STATUS_ACTIVE }, &imsi, i % 10 == 0);
+	commit(w);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_walk_imei(s, 0, EIR_IMEI_MAX, count_cb, c), 0);
+	assert_true(c[0] == 1000 && c[1] == 100);
+	c[0] = c[1] = 0;
+	/* One TAC holds keys 0..999 * 1000 -> all 1000; a narrower window. */
+	assert_int_equal(eir_store_walk_imei(s, 35000000000000ULL, 35000000009999ULL, count_cb, c), 0);
+	assert_true(c[0] == 10 && c[1] == 1);
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_codec),
+		cmocka_unit_test(test_imsi_pack),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_update_and_replace_seen_by_open_reader),
+		cmocka_unit_test(test_sticky_error_changes_nothing),
+		cmocka_unit_test(test_sorted_bulk_refuses_disorder),
+		cmocka_unit_test(test_writer_lock_and_abort),
+		cmocka_unit_test(test_missing_db),
+		cmocka_unit_test(test_corrupt_value_and_schema),
+		cmocka_unit_test(test_walk),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
