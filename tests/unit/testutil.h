@@ -19,6 +19,8 @@ static inline char *tmpdir_new(void)
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char *p = malloc(strlen(base) + 32);
 
+	if (!p)
+		abort();
 	sprintf(p, "%s/eir-unit-XXXXXX", base);
 	if (!mkdtemp(p)) {
 		perror("mkdtemp");

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The main job: installs what is needed, builds, writes a demo database
+# through the writer API and shows eir-db answering for IMEIs of every
+# status and policy branch. Usage (as root on Debian bookworm): ./scripts/demo.sh
+set -eu -o pipefail
+cd "$(dirname "$0")/.." || exit 1
+. scripts/lib.sh
+
+install_packages $BUILD_PACKAGES libcmocka-dev
+configure build
+ninja -C build >/dev/null
+
+db=demo/db
+mkdir -p demo
+./build/tests/tools/eir-testdb "$db" scripts/demo.rows
+echo "demo database: $db"
+./build/lmdb-tools/eir-db --db "$db" stat
+./build/lmdb-tools/eir-db --db "$db" verify
+echo
+printf '%-22s %-18s %-13s %s\n' IMEI IMSI VERDICT BRANCH
+while read -r imei imsi; do
+	args=(--db "$db" check "$imei")
+	[ "$imsi" = - ] || args+=(--imsi "$imsi")
+	out=$(./build/lmdb-tools/eir-db "${args[@]}")
+	printf '%-22s %-18s %-13s %s\n' "$imei" "$imsi" \
+		"$(sed -n 's/^verdict: //p' <<<"$out")" "$(sed -n 's/^branch: //p' <<<"$out")"
+done <<'QUERIES'
+35209900176148 -
+490154203237518 -
+358091016853550 -
+35000000000001 -
+35000000000002 -
+35000000000003 -
+35000000000004 -
+35000000000005 001010000000001
+35000000000005 001010000000009
+35000000000006 001010000000009
+86000000123456 -
+99000000000000 -
+35209900176148x -
+QUERIES
+echo
+echo "Look up one IMEI yourself: ./build/lmdb-tools/eir-db --db $db get 35000000000002"

@@ -1,0 +1,34 @@
+# Shared by scripts/demo.sh and scripts/test.sh: packages and build setup.
+# Everything here is idempotent, so a second run works.
+
+BUILD_PACKAGES="gcc pkg-config meson ninja-build
+  libtalloc-dev libosmocore-dev libosmo-netif-dev libosmo-sigtran-dev
+  liblmdb-dev lmdb-utils libnghttp2-dev"
+TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev"
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+install_packages() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "needs root to install: ${missing[*]}"
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || die "apt-get update failed"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install failed"
+}
+
+# configure DIR [meson options...]: set up a build directory, or reconfigure
+# an existing one with the same options.
+configure() {
+	local dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "$@" >/dev/null || die "meson configure $dir failed"
+	else
+		meson setup "$dir" "$@" >/dev/null || die "meson setup $dir failed"
+	fi
+}
