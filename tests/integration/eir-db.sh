@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Integration test: build a database through the writer API (eir-testdb),
 # then check every eir-db subcommand's output and exit status.
-# Usage: eir-db.sh EIR_DB EIR_TESTDB
+# Usage: eir-db.sh EIR_DB EIR_TESTDB SOURCE_ROOT
 set -u
-EIR_DB=$1 TESTDB=$2
+EIR_DB=$1 TESTDB=$2 SRC=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/eir-db-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 db=$work/db
@@ -96,6 +96,11 @@ expect_line "policy unknown" "$(pol 99000000000000)" "verdict: unknown branch: u
 expect_line "policy registered" "$(pol 49015420323751)" "verdict: blacklisted branch: registered "
 expect_line "policy check-digit" "$(pol 352099001761487)" "verdict: whitelisted branch: active "
 expect_line "policy invalid" "$(pol 3520990017614x)" "verdict: whitelisted branch: invalid "
+# The commented sample in conf/ parses and holds the defaults.
+samp() { "$EIR_DB" --db "$db" check --policy "$SRC/conf/policy.cfg" "$@" | grep -E '^(verdict|branch):' | tr '\n' ' '; }
+expect_line "sample unknown" "$(samp 99000000000000)" "verdict: greylisted branch: unknown "
+expect_line "sample spare0" "$(samp 352099001761480)" "verdict: whitelisted branch: active "
+expect_line "sample invalid" "$(samp 352099001761487)" "verdict: blacklisted branch: invalid "
 printf 'policy\n unknown-imei maybe\n' >"$work/bad.cfg"
 out=$("$EIR_DB" --db "$db" check 99000000000000 --policy "$work/bad.cfg" 2>&1); rc=$?
 expect_rc "bad policy" $rc 2
