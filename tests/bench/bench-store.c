@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 
 	struct eir_policy pol;
 	eir_policy_defaults(&pol);
-	double base_rate[99], check_rate[99];
+	double base_rate[99] = { 0 }, check_rate[99] = { 0 };
 	uint64_t found = 0, branch[EIR_BRANCH_COUNT] = { 0 };
 	time_t t = time(NULL);
 
