@@ -12,6 +12,7 @@
 #include "imei.h"
 #include "policy.h"
 #include "record.h"
+#include "snapshot.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -352,7 +353,6 @@ static int cmd_dump(const struct opts *o)
 	struct dump_ctx d = { 0 };
 	struct eir_meta m;
 	uint64_t first = 0, last = EIR_IMEI_MAX;
-	char when[32];
 	int rc, ex;
 
 	if (o->tac) {
@@ -368,12 +368,17 @@ static int cmd_dump(const struct opts *o)
 		return ex;
 	rc = eir_store_get_meta(d.s, &m);
 	if (!rc) {
-		printf("# eir-snapshot version=1 kind=full seq=%llu source=%s created=%s\n",
-		       (unsigned long long)m.seq, m.source[0] ? m.source : "eir-db",
-		       eir_time_format(m.created ? m.created : (uint64_t)time(NULL), when, sizeof(when)));
-		printf("imei,status,reason,valid_until,imsi\n");
-		rc = eir_store_walk_range(d.s, first, last, dump_range, &d);
+		struct eir_snap_header h = { .kind = EIR_SNAP_FULL, .seq = m.seq,
+					     .created = m.created ? m.created : (uint64_t)time(NULL) };
+		char hdr[512];
+
+		snprintf(h.source, sizeof(h.source), "%s", m.source[0] ? m.source : "eir-db");
+		rc = eir_snap_format_header(&h, hdr, sizeof(hdr));
+		if (rc > 0)
+			rc = fputs(hdr, stdout) < 0 ? -EIO : 0;
 	}
+	if (!rc)
+		rc = eir_store_walk_range(d.s, first, last, dump_range, &d);
 	if (!rc)
 		rc = eir_store_walk_imei(d.s, first, last, dump_imei, &d);
 	if (rc) {

@@ -12,7 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_SEEDS 256
-#define SEED_MAX 256
+#define SEED_MAX 2048
 
 static uint8_t seeds[MAX_SEEDS][SEED_MAX];
 static size_t seed_len[MAX_SEEDS], nseeds;
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 				case 0: if (n) buf[next() % n] = (uint8_t)next(); break;
 				case 1: if (n) buf[next() % n] ^= (uint8_t)(1u << (next() % 8)); break;
 				case 2: if (n) n--; break;
-				case 3: if (n < SEED_MAX) buf[n++] = (uint8_t)("0123456789-fimesv"[next() % 17]); break;
+				case 3: if (n < SEED_MAX) buf[n++] = (uint8_t)("0123456789-fimesv,;:#\n"[next() % 22]); break;
 				}
 			}
 		} else {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Integration test: build a database through the writer API (eir-testdb),
 # then check every eir-db subcommand's output and exit status.
-# Usage: eir-db.sh EIR_DB EIR_TESTDB SOURCE_ROOT
+# Usage: eir-db.sh EIR_DB EIR_TESTDB SOURCE_ROOT SNAPCHECK
 set -u
-EIR_DB=$1 TESTDB=$2 SRC=$3
+EIR_DB=$1 TESTDB=$2 SRC=$3 SNAPCHECK=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/eir-db-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 db=$work/db
@@ -132,6 +132,20 @@ expect_line "dump tac" "$out" "# end rows=6"
 # The dump is sorted within each section: IMEIs ascending.
 imeis=$("$EIR_DB" --db "$db" dump | grep -E '^[0-9]{14},')
 [ "$imeis" == "$(sort <<<"$imeis")" ] && ok || bad "dump order"
+
+# The dump is a valid native snapshot carrying exactly what was written.
+canon=$("$EIR_DB" --db "$db" dump | "$SNAPCHECK" -); rc=$?
+expect_rc "dump parses" $rc 0
+expect_line "dump parses" "$canon" "header kind=full seq=41 source=hamta-test rows=11"
+expect_line "dump parses" "$canon" "set 86000000000000-86000000999999 blocked reason=counterfeit until=0 locked=0 imsi="
+expect_line "dump parses" "$canon" "set 35000000000006-35000000000006 active reason= until=0 locked=1 imsi=432110000000009"
+expect_line "dump parses" "$canon" "set 35000000000005-35000000000005 blocked reason=lost until=0 locked=0 imsi=001010000000001;001010000000002"
+expect_line "dump parses" "$canon" "set 35809101685355-35809101685355 traveller reason= until=4070908800 locked=0 imsi="
+# A truncated dump is refused, naming file and line.
+"$EIR_DB" --db "$db" dump | head -n 5 >"$work/trunc.csv"
+out=$("$SNAPCHECK" "$work/trunc.csv" 2>&1); rc=$?
+expect_rc "truncated" $rc 1
+expect_line "truncated" "$out" "$work/trunc.csv:5: no trailer '# end rows=N' after 3 rows: truncated file?"
 
 # verify: clean, then after an update that deletes and adds.
 out=$("$EIR_DB" --db "$db" verify); rc=$?
