@@ -164,6 +164,13 @@ expect_rc "overlap refused" $rc 1
 grep -q overlaps <<<"$out" && ok || bad "overlap message: $out"
 "$EIR_DB" --db "$db" get 35000000000100 >/dev/null; expect_rc "nothing applied" $? 1
 
+# A bad row refuses the whole batch, names file and line, changes nothing.
+printf 'imei 35000000000101 active\nimei 35000000000102 purple\n' >"$work/badrow"
+out=$("$TESTDB" --update "$db" "$work/badrow" 2>&1); rc=$?
+expect_rc "bad row" $rc 2
+expect_line "bad row" "$out" "eir-testdb: $work/badrow:2: unknown status"
+"$EIR_DB" --db "$db" get 35000000000101 >/dev/null; expect_rc "bad row applied nothing" $? 1
+
 # Errors: missing database, invalid IMEI, bad usage, another schema.
 out=$("$EIR_DB" --db "$work/nothing" stat 2>&1); rc=$?
 expect_rc "missing db" $rc 3

@@ -31,6 +31,9 @@ static int parse_key(const char *s, uint64_t *key)
 	return 0;
 }
 
+/* Refuse the file: the writer drops everything written so far. */
+#define FAIL(msg) do { rc = fail(file, lineno, msg); goto out; } while (0)
+
 int main(int argc, char **argv)
 {
 	struct eir_writer_opts opts = { .mode = EIR_WRITE_REPLACE };
@@ -82,45 +85,45 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(tok[0], "del") && n == 2) {
 			if (parse_key(tok[1], &a))
-				return fail(file, lineno, "bad IMEI");
+				FAIL("bad IMEI");
 			eir_writer_del(w, a);
 			continue;
 		}
 		int first_opt = !strcmp(tok[0], "range") ? 4 : 3;
 		if (n < first_opt)
-			return fail(file, lineno, "too few fields");
+			FAIL("too few fields");
 		rec.status = (uint8_t)eir_status_from_name(tok[first_opt - 1], strlen(tok[first_opt - 1]));
 		if (rec.status == EIR_STATUS_NONE)
-			return fail(file, lineno, "unknown status");
+			FAIL("unknown status");
 		for (int i = first_opt; i < n; i++) {
 			if (!strncmp(tok[i], "reason=", 7)) {
 				rec.reason = eir_writer_reason(w, tok[i] + 7);
 			} else if (!strncmp(tok[i], "until=", 6)) {
 				uint64_t t;
 				if (eir_time_parse(tok[i] + 6, strlen(tok[i] + 6), &t))
-					return fail(file, lineno, "bad date");
+					FAIL("bad date");
 				rec.valid_until = (uint32_t)t;
 			} else if (!strncmp(tok[i], "imsi=", 5)) {
 				for (char *p = strtok(tok[i] + 5, ";"); p; p = strtok(NULL, ";")) {
 					if (nimsi == EIR_MAX_PAIRS || eir_imsi_parse(p, strlen(p), &imsis[nimsi++]))
-						return fail(file, lineno, "bad IMSI");
+						FAIL("bad IMSI");
 				}
 			} else if (!strcmp(tok[i], "lock")) {
 				rec.flags |= EIR_REC_LOCKED;
 			} else {
-				return fail(file, lineno, "unknown option");
+				FAIL("unknown option");
 			}
 		}
 		if (!strcmp(tok[0], "imei")) {
 			if (parse_key(tok[1], &a))
-				return fail(file, lineno, "bad IMEI");
+				FAIL("bad IMEI");
 			eir_writer_put(w, a, &rec, imsis, nimsi);
 		} else if (!strcmp(tok[0], "range")) {
 			if (parse_key(tok[1], &a) || parse_key(tok[2], &b))
-				return fail(file, lineno, "bad range");
+				FAIL("bad range");
 			eir_writer_put_range(w, a, b, &rec);
 		} else {
-			return fail(file, lineno, "unknown row kind");
+			FAIL("unknown row kind");
 		}
 	}
 	fclose(f);
@@ -130,4 +133,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+out:
+	eir_writer_abort(w);
+	fclose(f);
+	return rc;
 }

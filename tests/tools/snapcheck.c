@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	size_t cap = 0;
 	ssize_t n;
 	unsigned long lineno = 0;
+	int ret = 0;
 
 	if (!f) {
 		perror(name);
@@ -28,7 +29,8 @@ int main(int argc, char **argv)
 		lineno++;
 		if (rc < 0) {
 			fprintf(stderr, "%s:%lu: %s\n", name, lineno, err);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 		if (rc != EIR_SNAP_LINE_ROW)
 			continue;
@@ -44,11 +46,15 @@ int main(int argc, char **argv)
 	}
 	if (eir_snap_finish(&p, err, sizeof(err))) {
 		fprintf(stderr, "%s:%lu: %s\n", name, lineno, err);
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	printf("header kind=%s seq=%llu source=%s rows=%llu\n",
 	       p.hdr.kind == EIR_SNAP_DELTA ? "delta" : "full", (unsigned long long)p.hdr.seq,
 	       p.hdr.source, (unsigned long long)p.rows);
+out:
 	free(line);
-	return 0;
+	if (f != stdin)
+		fclose(f);
+	return ret;
 }
