@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include <lmdb.h>
 
@@ -410,6 +412,82 @@ static void test_walk(void **state)
 	tmpdir_free(dir);
 }
 
+/* A reader process loops over batches while the writer alternates full
+ * replacements and in-place updates. Every record of generation k carries
+ * valid_until = BASE_T + k and meta seq = k, so a batch that mixed two
+ * states would see a record that disagrees with the seq it read. */
+#define STRESS_IMEIS 500
+#define STRESS_GENS 30
+#define BASE_T 1000000000u
+
+static void stress_write(const char *dir, uint64_t k)
+{
+	struct eir_writer *w = wopen(dir, k % 2 ? EIR_WRITE_REPLACE : EIR_WRITE_UPDATE);
+	struct eir_meta m = { .kind = "full", .seq = k, .source = "stress" };
+
+	for (uint64_t i = 0; i < STRESS_IMEIS; i++)
+		eir_writer_put(w, 35000000000000ULL + i * 7, &(struct eir_record){
+			.status = EIR_STATUS_TRAVELLER, .valid_until = BASE_T + (uint32_t)k }, NULL, 0);
+	eir_writer_set_meta(w, &m);
+	commit(w);
+}
+
+static int stress_reader(const char *dir, int stop_fd)
+{
+	struct eir_store *s;
+	struct eir_record rec;
+	struct eir_meta m;
+	uint64_t batches = 0, rnd = 12345;
+	char c;
+
+	if (eir_store_open(&s, dir, NULL, 0))
+		return 10;
+	for (;;) {
+		if (eir_store_begin(s) || eir_store_get_meta(s, &m))
+			return 11;
+		for (int j = 0; j < 50; j++) {
+			rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t imei = 35000000000000ULL + ((rnd >> 33) % STRESS_IMEIS) * 7;
+			if (eir_store_get(s, imei, &rec))
+				return 12;
+			if (rec.valid_until != BASE_T + m.seq)
+				return 13;	/* mixed state */
+		}
+		eir_store_end(s);
+		batches++;
+		if (read(stop_fd, &c, 1) == 0)
+			break;
+	}
+	int rc = batches > 0 && eir_store_reopen_count(s) > 0 ? 0 : 14;
+	eir_store_close(s);
+	return rc;
+}
+
+static void test_reader_never_sees_mixed_state(void **state)
+{
+	char *dir = tmpdir_new();
+	int pfd[2], status;
+	pid_t pid;
+
+	stress_write(dir, 1);
+	assert_int_equal(pipe(pfd), 0);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[1]);
+		_exit(stress_reader(dir, pfd[0]));
+	}
+	close(pfd[0]);
+	for (uint64_t k = 2; k <= STRESS_GENS; k++)
+		stress_write(dir, k);
+	close(pfd[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	tmpdir_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_missing_db),
 		cmocka_unit_test(test_corrupt_value_and_schema),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_reader_never_sees_mixed_state),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
