@@ -327,6 +327,16 @@ int eir_snap_parse_line(struct eir_snap_parser *p, const char *line, size_t len,
 	}
 }
 
+bool eir_snap_in_rows(const struct eir_snap_parser *p)
+{
+	return p->state == ST_ROWS;
+}
+
+void eir_snap_skip_row(struct eir_snap_parser *p)
+{
+	p->rows++;
+}
+
 int eir_snap_finish(const struct eir_snap_parser *p, char *err, size_t errsz)
 {
 	if (p->state == ST_DONE)

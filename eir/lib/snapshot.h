@@ -60,6 +60,11 @@ void eir_snap_init(struct eir_snap_parser *p);
  * file:line). */
 int eir_snap_parse_line(struct eir_snap_parser *p, const char *line, size_t len,
 			struct eir_snap_row *row, char *err, size_t errsz);
+/* True once the header and column line are behind: data rows follow. */
+bool eir_snap_in_rows(const struct eir_snap_parser *p);
+/* Count a row that the caller chose to skip (so the trailer still matches). */
+void eir_snap_skip_row(struct eir_snap_parser *p);
+
 /* At end of input: 0 when the trailer was seen, else -EINVAL and why. */
 int eir_snap_finish(const struct eir_snap_parser *p, char *err, size_t errsz);
 

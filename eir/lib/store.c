@@ -1174,9 +1174,21 @@ void eir_writer_put_range(struct eir_writer *w, uint64_t first, uint64_t last,
 		werr(w, lmdb_errno(rc), "range cursor");
 		return;
 	}
+	/* A rule with the same first is replaced. */
+	eir_u64_put(kb, first);
+	rc = mdb_cursor_get(c, &k, &d, MDB_SET);
+	if (rc == 0) {
+		rc = mdb_cursor_del(c, 0);
+		if (rc) {
+			mdb_cursor_close(c);
+			werr(w, lmdb_errno(rc), "range %014llu: replace", (unsigned long long)first);
+			return;
+		}
+		w->meta.ranges--;
+	}
 	/* Neighbours: the next rule must start after last, the previous one
 	 * must end before first. */
-	eir_u64_put(kb, first);
+	k = val_of(kb, 8);
 	rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
 	if (!rc && !decode_range(&k, &d, &a, &b, &nr) && a <= last)
 		rc = -EEXIST;

@@ -117,7 +117,8 @@ void eir_writer_put(struct eir_writer *w, uint64_t imei, const struct eir_record
 		    const uint64_t *imsis, size_t n_imsis);
 /* Remove an IMEI and its pairs; a missing IMEI is an error (-ENOENT). */
 void eir_writer_del(struct eir_writer *w, uint64_t imei);
-/* Add a range rule; it must not overlap an existing one (-EEXIST). */
+/* Add a range rule, replacing one that starts at the same first; it must
+ * not overlap any other (-EEXIST). */
 void eir_writer_put_range(struct eir_writer *w, uint64_t first, uint64_t last,
 			  const struct eir_record *rec);
 /* Remove the range rule that starts at first (-ENOENT when none). */

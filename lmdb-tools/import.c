@@ -1,0 +1,620 @@
+/* Applying one snapshot file (import.h). A full snapshot is parsed into
+ * compact arrays, sorted if it was not, checked for duplicates and
+ * overlaps, then bulk-loaded into a new generation; a delta is parsed,
+ * checked, sorted by key and applied in one update transaction. Nothing is
+ * written until the whole file has been read and found sound. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imei.h"
+#include "import.h"
+#include "input.h"
+#include "progress.h"
+#include "record.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* One exact IMEI of a full snapshot: 16 bytes, so 10^8 rows fit in 1.6 GB. */
+struct frow {
+	uint64_t key;
+	uint32_t until;
+	uint8_t status, flags, reason, paired;
+};
+
+struct fpair {
+	uint64_t key;
+	uint64_t imsi[EIR_MAX_PAIRS];
+	uint8_t n;
+};
+
+/* A range rule (full or delta) or a delta row. */
+struct xrow {
+	uint64_t first, last;
+	uint32_t until, line;
+	uint8_t op, status, flags, reason, is_range, n;
+	uint64_t imsi[EIR_MAX_PAIRS];
+};
+
+struct vec {
+	void *p;
+	size_t n, cap, size;
+};
+
+static void *vec_push(struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		void *np = realloc(v->p, cap * v->size);
+		if (!np)
+			return NULL;
+		v->p = np, v->cap = cap;
+	}
+	return (char *)v->p + v->size * v->n++;
+}
+
+/* Reason names -> ids 1..255 in order of first appearance. */
+struct reasons {
+	char *name[256];
+	uint8_t slot[512];	/* open-addressing hash of ids */
+	unsigned count;
+};
+
+static unsigned hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Returns the id, 0 for "", or -1 when the dictionary is full. */
+static int reason_id(struct reasons *r, const char *name)
+{
+	unsigned h;
+
+	if (!name[0])
+		return 0;
+	for (h = hash_str(name) & 511;; h = (h + 1) & 511) {
+		uint8_t id = r->slot[h];
+		if (!id)
+			break;
+		if (!strcmp(r->name[id], name))
+			return id;
+	}
+	if (r->count == 255)
+		return -1;
+	r->count++;
+	r->name[r->count] = strdup(name);
+	if (!r->name[r->count])
+		return -1;
+	r->slot[h] = (uint8_t)r->count;
+	return (int)r->count;
+}
+
+static void reasons_free(struct reasons *r)
+{
+	for (unsigned i = 1; i <= r->count; i++)
+		free(r->name[i]);
+}
+
+struct ctx {
+	const char *dir, *path;
+	const struct import_opts *o;
+	struct import_result *res;
+	struct snap_input *in;
+	struct eir_snap_parser p;
+	struct reasons reasons;
+	struct progress prog;
+	unsigned long lineno;
+};
+
+static enum import_status refuse(struct ctx *c, enum import_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum import_status refuse(struct ctx *c, enum import_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->res->msg, sizeof(c->res->msg), fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read the header and column lines. */
+static enum import_status read_header(struct ctx *c)
+{
+	struct eir_snap_row row;
+	char err[256];
+	const char *line;
+
+	for (int i = 0; i < 2; i++) {
+		ssize_t n = snap_input_line(c->in, &line);
+		if (n == -2)
+			return refuse(c, IMPORT_REFUSED, "%s: %s", c->path, snap_input_error(c->in));
+		if (n < 0)
+			return refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno,
+				      i ? "no column line" : "empty file: no header");
+		c->lineno++;
+		if (eir_snap_parse_line(&c->p, line, (size_t)n, &row, err, sizeof(err)) < 0)
+			return refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
+	}
+	c->res->seq = c->p.hdr.seq;
+	c->res->base = c->p.hdr.base;
+	c->res->delta = c->p.hdr.kind == EIR_SNAP_DELTA;
+	return IMPORT_APPLIED;
+}
+
+/* Next data row: 1 with *row, 0 at the (verified) end, or a refusal. Bad
+ * rows are reported and skipped while --max-errors allows. */
+static int next_row(struct ctx *c, struct eir_snap_row *row, enum import_status *st)
+{
+	char err[256];
+	const char *line;
+
+	for (;;) {
+		ssize_t n = snap_input_line(c->in, &line);
+		if (n == -2) {
+			*st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno + 1,
+				     snap_input_error(c->in));
+			return -1;
+		}
+		if (n == -1) {
+			if (eir_snap_finish(&c->p, err, sizeof(err))) {
+				*st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
+				return -1;
+			}
+			return 0;
+		}
+		c->lineno++;
+		int rc = eir_snap_parse_line(&c->p, line, (size_t)n, row, err, sizeof(err));
+		if (rc == EIR_SNAP_LINE_ROW) {
+			if ((c->p.rows & 0xffff) == 0)
+				progress_update(&c->prog, c->p.rows, snap_input_pos(c->in));
+			return 1;
+		}
+		if (rc >= 0)
+			continue;
+		/* A row error counts as a row for the trailer. */
+		if (eir_snap_in_rows(&c->p) && c->res->skipped < c->o->max_errors &&
+		    strncmp(line, "#", 1)) {
+			c->res->skipped++;
+			eir_snap_skip_row(&c->p);
+			progress_clear(&c->prog);
+			fprintf(stderr, "eir-sync: %s:%lu: %s (row skipped, %llu of at most %lu)\n",
+				c->path, c->lineno, err, (unsigned long long)c->res->skipped,
+				c->o->max_errors);
+			continue;
+		}
+		*st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
+		return -1;
+	}
+}
+
+static int fill_reason(struct ctx *c, const struct eir_snap_row *row, uint8_t *id,
+		       enum import_status *st)
+{
+	int r = reason_id(&c->reasons, row->reason);
+
+	if (r < 0) {
+		*st = refuse(c, IMPORT_REFUSED, "%s:%lu: more than 255 distinct reasons", c->path, c->lineno);
+		return -1;
+	}
+	*id = (uint8_t)r;
+	return 0;
+}
+
+static int cmp_frow(const void *a, const void *b)
+{
+	uint64_t x = ((const struct frow *)a)->key, y = ((const struct frow *)b)->key;
+	return (x > y) - (x < y);
+}
+
+static int cmp_fpair(const void *a, const void *b)
+{
+	uint64_t x = ((const struct fpair *)a)->key, y = ((const struct fpair *)b)->key;
+	return (x > y) - (x < y);
+}
+
+static int cmp_xrow(const void *a, const void *b)
+{
+	const struct xrow *x = a, *y = b;
+	if (x->is_range != y->is_range)
+		return x->is_range - y->is_range;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/* After the fact, the two lines that carry a duplicate IMEI (a second pass
+ * over the file, only on this error path). */
+static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2])
+{
+	struct snap_input *in;
+	struct eir_snap_parser p;
+	struct eir_snap_row row;
+	const char *line;
+	char err[256];
+	unsigned long ln = 0;
+	int found = 0;
+	ssize_t n;
+
+	lines[0] = lines[1] = 0;
+	if (snap_input_open(&in, path, err, sizeof(err)))
+		return;
+	eir_snap_init(&p);
+	while (found < 2 && (n = snap_input_line(in, &line)) >= 0) {
+		ln++;
+		if (eir_snap_parse_line(&p, line, (size_t)n, &row, err, sizeof(err)) == EIR_SNAP_LINE_ROW &&
+		    !row.is_range && row.first == key)
+			lines[found++] = ln;
+	}
+	snap_input_close(in);
+}
+
+static struct eir_meta current_meta(const char *dir, int *rc)
+{
+	struct eir_meta m;
+
+	memset(&m, 0, sizeof(m));
+	*rc = eir_store_read_meta(dir, &m);
+	return m;
+}
+
+static uint64_t meta_total(const struct eir_meta *m)
+{
+	uint64_t t = m->ranges;
+	for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
+		t += m->count[st];
+	return t;
+}
+
+static void set_meta(struct ctx *c, struct eir_writer *w)
+{
+	struct eir_meta m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.kind, sizeof(m.kind), "%s", c->res->delta ? "delta" : "full");
+	m.seq = c->p.hdr.seq;
+	snprintf(m.source, sizeof(m.source), "%s", c->p.hdr.source);
+	m.created = c->p.hdr.created;
+	m.imported = (uint64_t)time(NULL);
+	eir_writer_set_meta(w, &m);
+}
+
+static enum import_status writer_status(struct ctx *c, int rc, const char *msg, unsigned long line)
+{
+	/* What the data asked for and the database refused is the input's fault. */
+	bool input = rc == -ENOENT || rc == -EEXIST || rc == -EINVAL;
+
+	if (line)
+		return refuse(c, input ? IMPORT_REFUSED : IMPORT_FAILED, "%s:%lu: %s", c->path, line, msg);
+	return refuse(c, input ? IMPORT_REFUSED : IMPORT_FAILED, "%s: %s", c->dir, msg);
+}
+
+static enum import_status import_full(struct ctx *c)
+{
+	struct vec rows = { .size = sizeof(struct frow) }, pairs = { .size = sizeof(struct fpair) },
+		   ranges = { .size = sizeof(struct xrow) };
+	struct eir_snap_row row;
+	enum import_status st = IMPORT_APPLIED;
+	bool rows_sorted = true, pairs_sorted = true;
+	uint64_t prev_key = 0, prev_pair = 0;
+	struct eir_writer *w = NULL;
+	int r, mrc;
+
+	struct eir_meta cur = current_meta(c->dir, &mrc);
+	if (mrc && mrc != -ENOENT) {
+		st = refuse(c, IMPORT_FAILED, "%s: cannot read the database: %s", c->dir, strerror(-mrc));
+		goto out;
+	}
+	if (!mrc && c->p.hdr.seq == cur.seq && !c->o->force) {
+		st = refuse(c, IMPORT_NOTHING, "database already at seq %llu", (unsigned long long)cur.seq);
+		goto out;
+	}
+	if (!mrc && c->p.hdr.seq < cur.seq && !c->o->force) {
+		st = refuse(c, IMPORT_REFUSED, "%s: snapshot seq %llu is older than the database's seq %llu (use --force to go back)",
+			    c->path, (unsigned long long)c->p.hdr.seq, (unsigned long long)cur.seq);
+		goto out;
+	}
+
+	double t0 = now_s();
+	while ((r = next_row(c, &row, &st)) == 1) {
+		uint8_t reason;
+		if (fill_reason(c, &row, &reason, &st)) {
+			r = -1;
+			break;
+		}
+		if (row.is_range) {
+			struct xrow *x = vec_push(&ranges);
+			if (!x)
+				goto oom;
+			*x = (struct xrow){ .first = row.first, .last = row.last, .until = row.rec.valid_until,
+					    .line = (uint32_t)c->lineno, .status = row.rec.status,
+					    .reason = reason, .is_range = 1 };
+			continue;
+		}
+		struct frow *f = vec_push(&rows);
+		if (!f)
+			goto oom;
+		*f = (struct frow){ .key = row.first, .until = row.rec.valid_until,
+				    .status = row.rec.status, .flags = row.rec.flags,
+				    .reason = reason, .paired = row.n_imsis > 0 };
+		if (rows.n > 1 && row.first <= prev_key)
+			rows_sorted = false;
+		prev_key = row.first;
+		if (row.n_imsis) {
+			struct fpair *fp = vec_push(&pairs);
+			if (!fp)
+				goto oom;
+			fp->key = row.first;
+			fp->n = (uint8_t)row.n_imsis;
+			memcpy(fp->imsi, row.imsis, row.n_imsis * sizeof(uint64_t));
+			if (pairs.n > 1 && row.first <= prev_pair)
+				pairs_sorted = false;
+			prev_pair = row.first;
+		}
+	}
+	if (r < 0)
+		goto out;
+	progress_done(&c->prog, c->p.rows);
+
+	/* Order, duplicates, overlaps. */
+	if (!rows_sorted)
+		qsort(rows.p, rows.n, rows.size, cmp_frow);
+	if (!pairs_sorted)
+		qsort(pairs.p, pairs.n, pairs.size, cmp_fpair);
+	qsort(ranges.p, ranges.n, ranges.size, cmp_xrow);
+	struct frow *fr = rows.p;
+	for (size_t i = 1; i < rows.n; i++) {
+		if (fr[i].key == fr[i - 1].key) {
+			unsigned long lines[2];
+			find_dup_lines(c->path, fr[i].key, lines);
+			st = refuse(c, IMPORT_REFUSED, "%s:%lu: duplicate IMEI %014llu (first at line %lu)",
+				    c->path, lines[1], (unsigned long long)fr[i].key, lines[0]);
+			goto out;
+		}
+	}
+	struct xrow *xr = ranges.p;
+	for (size_t i = 1; i < ranges.n; i++) {
+		if (xr[i].first <= xr[i - 1].last) {
+			st = refuse(c, IMPORT_REFUSED, "%s:%u: range %014llu-%014llu overlaps line %u (%014llu-%014llu)",
+				    c->path, xr[i].line, (unsigned long long)xr[i].first,
+				    (unsigned long long)xr[i].last, xr[i - 1].line,
+				    (unsigned long long)xr[i - 1].first, (unsigned long long)xr[i - 1].last);
+			goto out;
+		}
+	}
+
+	/* The shrink guard: a registry feed that suddenly lost data is more
+	 * likely broken than right. */
+	uint64_t old_total = mrc ? 0 : meta_total(&cur), new_total = rows.n + ranges.n;
+	if (old_total && new_total < old_total &&
+	    (double)(old_total - new_total) > c->o->max_shrink * (double)old_total && !c->o->force) {
+		st = refuse(c, IMPORT_REFUSED,
+			    "%s: full snapshot has %llu records, the database %llu: it would shrink by %.1f%% "
+			    "(more than --max-shrink %.1f%%); use --force if that is right",
+			    c->path, (unsigned long long)new_total, (unsigned long long)old_total,
+			    100.0 * (double)(old_total - new_total) / (double)old_total, 100.0 * c->o->max_shrink);
+		goto out;
+	}
+	c->res->parse_s = now_s() - t0;
+
+	/* Bulk load into a new generation, published at commit. */
+	t0 = now_s();
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_REPLACE, .sorted = true };
+	char err[512];
+	int rc = eir_writer_open(&w, c->dir, &wo, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	for (unsigned i = 1; i <= c->reasons.count; i++)
+		eir_writer_reason(w, c->reasons.name[i]);	/* same ids, same order */
+	struct fpair *fp = pairs.p;
+	size_t pi = 0;
+	for (size_t i = 0; i < rows.n; i++) {
+		struct eir_record rec = { .status = fr[i].status, .flags = fr[i].flags,
+					  .reason = fr[i].reason, .valid_until = fr[i].until };
+		if (fr[i].paired) {
+			while (pi < pairs.n && fp[pi].key < fr[i].key)
+				pi++;
+			if (pi == pairs.n || fp[pi].key != fr[i].key) {
+				eir_writer_abort(w);
+				st = refuse(c, IMPORT_FAILED, "internal error: IMSIs of %014llu lost",
+					    (unsigned long long)fr[i].key);
+				goto out;
+			}
+			eir_writer_put(w, fr[i].key, &rec, fp[pi].imsi, fp[pi].n);
+		} else {
+			eir_writer_put(w, fr[i].key, &rec, NULL, 0);
+		}
+	}
+	for (size_t i = 0; i < ranges.n; i++)
+		eir_writer_put_range(w, xr[i].first, xr[i].last, &(struct eir_record){
+			.status = xr[i].status, .reason = xr[i].reason, .valid_until = xr[i].until });
+	set_meta(c, w);
+	const char *wmsg;
+	rc = eir_writer_error(w, &wmsg);
+	if (rc) {
+		st = writer_status(c, rc, wmsg, 0);
+		eir_writer_abort(w);
+		goto out;
+	}
+	rc = eir_writer_commit(w, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	c->res->write_s = now_s() - t0;
+	c->res->rows = rows.n + ranges.n;
+	goto out;
+oom:
+	st = refuse(c, IMPORT_FAILED, "%s:%lu: out of memory", c->path, c->lineno);
+out:
+	free(rows.p);
+	free(pairs.p);
+	free(ranges.p);
+	return st;
+}
+
+static enum import_status import_delta(struct ctx *c)
+{
+	struct vec rows = { .size = sizeof(struct xrow) };
+	struct eir_snap_row row;
+	enum import_status st = IMPORT_APPLIED;
+	struct eir_writer *w = NULL;
+	int r, mrc;
+
+	struct eir_meta cur = current_meta(c->dir, &mrc);
+	if (mrc && mrc != -ENOENT)
+		return refuse(c, IMPORT_FAILED, "%s: cannot read the database: %s", c->dir, strerror(-mrc));
+	if (!mrc && cur.seq == c->p.hdr.seq)
+		return refuse(c, IMPORT_NOTHING, "database already at seq %llu", (unsigned long long)cur.seq);
+	if ((mrc ? 0 : cur.seq) != c->p.hdr.base)
+		return refuse(c, IMPORT_REFUSED,
+			      "%s: delta applies to seq %llu but the database is at seq %llu: expected a delta with base=%llu",
+			      c->path, (unsigned long long)c->p.hdr.base,
+			      (unsigned long long)(mrc ? 0 : cur.seq), (unsigned long long)(mrc ? 0 : cur.seq));
+
+	double t0 = now_s();
+	while ((r = next_row(c, &row, &st)) == 1) {
+		struct xrow *x = vec_push(&rows);
+		if (!x) {
+			st = refuse(c, IMPORT_FAILED, "%s:%lu: out of memory", c->path, c->lineno);
+			r = -1;
+			break;
+		}
+		*x = (struct xrow){ .first = row.first, .last = row.last, .until = row.rec.valid_until,
+				    .line = (uint32_t)c->lineno, .op = (uint8_t)row.op,
+				    .status = row.rec.status, .flags = row.rec.flags,
+				    .is_range = row.is_range, .n = (uint8_t)row.n_imsis };
+		memcpy(x->imsi, row.imsis, row.n_imsis * sizeof(uint64_t));
+		if (fill_reason(c, &row, &x->reason, &st)) {
+			r = -1;
+			break;
+		}
+	}
+	if (r < 0)
+		goto out;
+	progress_done(&c->prog, c->p.rows);
+
+	/* Sorted by key for locality in the B-tree; a key twice is ambiguous. */
+	struct xrow *xr = rows.p;
+	qsort(xr, rows.n, rows.size, cmp_xrow);
+	for (size_t i = 1; i < rows.n; i++) {
+		if (xr[i].is_range == xr[i - 1].is_range && xr[i].first == xr[i - 1].first) {
+			unsigned long a = xr[i - 1].line, b = xr[i].line;
+			st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s %014llu appears twice in this delta (also line %lu)",
+				    c->path, a > b ? a : b, xr[i].is_range ? "range" : "IMEI",
+				    (unsigned long long)xr[i].first, a > b ? b : a);
+			goto out;
+		}
+	}
+	c->res->parse_s = now_s() - t0;
+
+	t0 = now_s();
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE };
+	char err[512];
+	int rc = eir_writer_open(&w, c->dir, &wo, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	/* Map the file's reason ids to the database's dictionary. */
+	uint8_t map[256] = { 0 };
+	for (unsigned i = 1; i <= c->reasons.count; i++)
+		map[i] = eir_writer_reason(w, c->reasons.name[i]);
+	for (size_t i = 0; i < rows.n; i++) {
+		struct xrow *x = &xr[i];
+		struct eir_record rec = { .status = x->status, .flags = x->flags,
+					  .reason = map[x->reason], .valid_until = x->until };
+		const char *wmsg;
+
+		if (x->is_range && x->op == EIR_SNAP_DEL)
+			eir_writer_del_range(w, x->first);
+		else if (x->is_range)
+			eir_writer_put_range(w, x->first, x->last, &rec);
+		else if (x->op == EIR_SNAP_DEL)
+			eir_writer_del(w, x->first);
+		else
+			eir_writer_put(w, x->first, &rec, x->imsi, x->n);
+		rc = eir_writer_error(w, &wmsg);
+		if (rc) {
+			st = writer_status(c, rc, wmsg, x->line);
+			eir_writer_abort(w);
+			goto out;
+		}
+	}
+	set_meta(c, w);
+	rc = eir_writer_commit(w, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	c->res->write_s = now_s() - t0;
+	c->res->rows = rows.n;
+out:
+	free(rows.p);
+	return st;
+}
+
+enum import_status import_file(const char *dir, const char *path, const struct import_opts *o,
+			       struct import_result *res)
+{
+	struct ctx c = { .dir = dir, .path = path, .o = o, .res = res };
+	enum import_status st;
+	char err[512];
+
+	memset(res, 0, sizeof(*res));
+	eir_snap_init(&c.p);
+	if (snap_input_open(&c.in, path, err, sizeof(err)))
+		return refuse(&c, IMPORT_REFUSED, "%s", err);
+	progress_init(&c.prog, o->progress, path, snap_input_size(c.in));
+	st = read_header(&c);
+	if (st == IMPORT_APPLIED)
+		st = c.p.hdr.kind == EIR_SNAP_DELTA ? import_delta(&c) : import_full(&c);
+	progress_clear(&c.prog);
+	if (st == IMPORT_APPLIED)
+		snprintf(res->msg, sizeof(res->msg),
+			 "%s: applied %s seq %llu: %llu rows%s in %.2f s (read %.2f s, write %.2f s)",
+			 path, res->delta ? "delta" : "full", (unsigned long long)res->seq,
+			 (unsigned long long)res->rows, res->skipped ? " (some skipped)" : "",
+			 res->parse_s + res->write_s, res->parse_s, res->write_s);
+	reasons_free(&c.reasons);
+	snap_input_close(c.in);
+	return st;
+}
+
+int import_peek(const char *path, uint64_t *seq, uint64_t *base, bool *delta, char *msg, size_t msgsz)
+{
+	struct import_result res;
+	struct import_opts o = { 0 };
+	struct ctx c = { .path = path, .o = &o, .res = &res };
+	char err[512];
+	int rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	eir_snap_init(&c.p);
+	if (snap_input_open(&c.in, path, err, sizeof(err))) {
+		snprintf(msg, msgsz, "%s", err);
+		return -1;
+	}
+	progress_init(&c.prog, false, path, 0);
+	if (read_header(&c) != IMPORT_APPLIED) {
+		snprintf(msg, msgsz, "%s", res.msg);
+		rc = -1;
+	}
+	*seq = res.seq, *base = res.base, *delta = res.delta;
+	snap_input_close(c.in);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* Snapshot input: a line reader over plain, gzip or zip files (libarchive). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct snap_input;
+
+/* Open path ("-" for standard input). errbuf says why on failure. */
+int snap_input_open(struct snap_input **in, const char *path, char *errbuf, size_t errsz);
+/* Next line without its "\n": returns its length (>= 0) with *line valid
+ * until the next call, -1 at the end of input, or -2 on an error (see
+ * snap_input_error). */
+ssize_t snap_input_line(struct snap_input *in, const char **line);
+const char *snap_input_error(const struct snap_input *in);
+/* Compressed bytes read so far and the file size (0 if unknown), for
+ * progress reports. */
+uint64_t snap_input_pos(const struct snap_input *in);
+uint64_t snap_input_size(const struct snap_input *in);
+void snap_input_close(struct snap_input *in);
