@@ -586,9 +586,9 @@ enum import_status import_file(const char *dir, const char *path, const struct i
 	progress_clear(&c.prog);
 	if (st == IMPORT_APPLIED)
 		snprintf(res->msg, sizeof(res->msg),
-			 "%s: applied %s seq %llu: %llu rows%s in %.2f s (read %.2f s, write %.2f s)",
+			 "%s: applied %s seq %llu: %llu rows, %llu skipped in %.2f s (read %.2f s, write %.2f s)",
 			 path, res->delta ? "delta" : "full", (unsigned long long)res->seq,
-			 (unsigned long long)res->rows, res->skipped ? " (some skipped)" : "",
+			 (unsigned long long)res->rows, (unsigned long long)res->skipped,
 			 res->parse_s + res->write_s, res->parse_s, res->write_s);
 	reasons_free(&c.reasons);
 	snap_input_close(c.in);
