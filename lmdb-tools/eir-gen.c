@@ -205,7 +205,7 @@ static uint64_t gen_delta(struct gen *g)
 		ch[j].op = op;
 		ch[j].key = key_of(g, i) + (op >= 7);
 	}
-	qsort(ch, m, sizeof(*ch), cmp_u64);	/* key is the first member */
+	qsort(ch, m, sizeof(*ch), cmp_u64);	/* key is the first member; m >= 1 */
 	header(g, true);
 	for (uint64_t j = 0; j < m && !g->err; j++) {
 		if (j && ch[j].key == ch[j - 1].key)

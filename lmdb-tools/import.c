@@ -373,7 +373,8 @@ static enum import_status import_full(struct ctx *c)
 		qsort(rows.p, rows.n, rows.size, cmp_frow);
 	if (!pairs_sorted)
 		qsort(pairs.p, pairs.n, pairs.size, cmp_fpair);
-	qsort(ranges.p, ranges.n, ranges.size, cmp_xrow);
+	if (ranges.n > 1)
+		qsort(ranges.p, ranges.n, ranges.size, cmp_xrow);
 	struct frow *fr = rows.p;
 	for (size_t i = 1; i < rows.n; i++) {
 		if (fr[i].key == fr[i - 1].key) {
@@ -510,7 +511,8 @@ static enum import_status import_delta(struct ctx *c)
 
 	/* Sorted by key for locality in the B-tree; a key twice is ambiguous. */
 	struct xrow *xr = rows.p;
-	qsort(xr, rows.n, rows.size, cmp_xrow);
+	if (rows.n > 1)
+		qsort(xr, rows.n, rows.size, cmp_xrow);
 	for (size_t i = 1; i < rows.n; i++) {
 		if (xr[i].is_range == xr[i - 1].is_range && xr[i].first == xr[i - 1].first) {
 			unsigned long a = xr[i - 1].line, b = xr[i].line;
