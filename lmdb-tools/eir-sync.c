@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,6 +124,13 @@ static enum import_status run_import(const struct opts *o, const char *file)
 	if (st == IMPORT_APPLIED || st == IMPORT_NOTHING) {
 		if (!o->quiet)
 			printf("%s%s\n", st == IMPORT_NOTHING ? "nothing to do: " : "", res.msg);
+		if (o->imp.verbose && st == IMPORT_APPLIED) {
+			struct rusage ru;
+			getrusage(RUSAGE_SELF, &ru);
+			printf("rows/s: %.0f\npeak-rss-kib: %ld\n",
+			       (double)res.rows / (res.parse_s + res.write_s > 0 ? res.parse_s + res.write_s : 1),
+			       ru.ru_maxrss);
+		}
 	} else {
 		fprintf(stderr, "eir-sync: %s\n", res.msg);
 	}
