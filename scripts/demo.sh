@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# The main job: installs what is needed, builds, writes a demo database
-# through the writer API and shows eir-db answering for IMEIs of every
-# status and policy branch. Usage (as root on Debian bookworm): ./scripts/demo.sh
+# The main job: installs what is needed, builds, generates a synthetic
+# registry snapshot with eir-gen, imports it with eir-sync, applies a delta
+# holding an IMEI of every status, and shows eir-db's verdict for each
+# policy branch. Usage (as root on Debian bookworm): ./scripts/demo.sh
 set -eu -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
-install_packages $BUILD_PACKAGES libcmocka-dev
+install_packages $BUILD_PACKAGES
 configure build
 ninja -C build >/dev/null
 
 db=demo/db
+rm -rf demo
 mkdir -p demo
-./build/tests/tools/eir-testdb "$db" scripts/demo.rows
-echo "demo database: $db"
-./build/lmdb-tools/eir-db --db "$db" stat
+echo "== eir-gen: a synthetic registry of 1,000,000 IMEIs"
+./build/lmdb-tools/eir-gen --count 1000000 --seed 7 -o demo/full-1.csv.gz
+echo "== eir-sync: full snapshot, then a delta"
+./build/lmdb-tools/eir-sync --db "$db" import demo/full-1.csv.gz
+./build/lmdb-tools/eir-sync --db "$db" import scripts/demo-delta.csv
+./build/lmdb-tools/eir-sync --db "$db" status
+echo "== eir-db"
 ./build/lmdb-tools/eir-db --db "$db" verify
 echo
 printf '%-22s %-18s %-13s %s\n' IMEI IMSI VERDICT BRANCH
