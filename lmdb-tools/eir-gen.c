@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zlib.h>
 
@@ -227,6 +228,46 @@ static uint64_t gen_delta(struct gen *g)
 	return rows;
 }
 
+/* DIRBS operator lists over the same key space: a blacklist
+ * (imei,block_date,reasons) or an exceptions list (imei,imsi,msisdn). */
+static const char *const dirbs_reasons[] = {
+	"Stolen", "Lost", "Counterfeit|IMEI not in GSMA database", "Duplicate IMEI|Stolen",
+};
+
+static uint64_t gen_dirbs(struct gen *g, bool blacklist)
+{
+	char line[160], imei[EIR_IMEI_DIGITS + 1];
+	uint64_t rows = 0;
+
+	out_s(g, blacklist ? "imei,block_date,reasons\n" : "imei,imsi,msisdn\n");
+	for (uint64_t i = 0; i < g->n && !g->err; i++) {
+		uint64_t r = h(g, i, 7);
+		time_t day = (time_t)(T0 - (r % 365) * 86400);
+		struct tm tm;
+
+		eir_imei_format(key_of(g, i), imei);
+		if (blacklist) {
+			gmtime_r(&day, &tm);
+			snprintf(line, sizeof(line), "%s,%04d%02d%02d,%s\n", imei, tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, dirbs_reasons[(r >> 10) % 4]);
+		} else {
+			/* One IMSI per IMEI, a second for every eighth. */
+			snprintf(line, sizeof(line), "%s,43211%010llu,92300%07llu\n", imei,
+				 (unsigned long long)((r >> 8) % 10000000000ULL),
+				 (unsigned long long)((r >> 20) % 10000000ULL));
+			if ((r >> 40) % 8 == 0) {
+				out_s(g, line);
+				rows++;
+				snprintf(line, sizeof(line), "%s,43212%010llu,\n", imei,
+					 (unsigned long long)((r >> 8) % 10000000000ULL));
+			}
+		}
+		out_s(g, line);
+		rows++;
+	}
+	return rows;
+}
+
 static int parse_mix(struct gen *g, char *spec)
 {
 	unsigned pct[EIR_STATUS_COUNT] = { 0 }, total = 0;
@@ -262,7 +303,9 @@ static void usage(FILE *f)
 		"      --changes M    delta: rows (changes, deletions, new IMEIs)\n"
 		"      --mix SPEC     status percentages summing to 100 (default\n"
 		"                     active=62,registered=13,traveller=5,blocked=12,tracked=7,exempt=1)\n"
-		"  -o, --output FILE  write to FILE (.gz: gzip-compressed); default stdout\n");
+		"  -o, --output FILE  write to FILE (.gz: gzip-compressed); default stdout\n"
+		"  -f, --format F     native (default), dirbs-blacklist (imei,block_date,reasons)\n"
+		"                     or dirbs-exceptions (imei,imsi,msisdn): full lists\n");
 }
 
 int main(int argc, char **argv)
@@ -276,19 +319,20 @@ int main(int argc, char **argv)
 		{ "changes", required_argument, NULL, 'M' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gen g;
 	char mixdef[] = "active=62,registered=13,traveller=5,blocked=12,tracked=7,exempt=1";
-	const char *output = NULL, *kind = "full";
+	const char *output = NULL, *kind = "full", *format = "native";
 	bool have_base = false, have_seq = false;
 	int c;
 
 	g.seed = 1;
 	parse_mix(&g, mixdef);
-	while ((c = getopt_long(argc, argv, "n:s:k:o:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:k:o:f:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': g.n = strtoull(optarg, NULL, 10); break;
 		case 's': g.seed = strtoull(optarg, NULL, 10); break;
@@ -303,12 +347,18 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'o': output = optarg; break;
+		case 'f': format = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("eir-gen %s\n", EIR_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	bool delta = !strcmp(kind, "delta");
+	bool dirbs_bl = !strcmp(format, "dirbs-blacklist"), dirbs_ex = !strcmp(format, "dirbs-exceptions");
+	if ((strcmp(format, "native") && !dirbs_bl && !dirbs_ex) || ((dirbs_bl || dirbs_ex) && delta)) {
+		fprintf(stderr, "eir-gen: --format is native, dirbs-blacklist or dirbs-exceptions (full lists)\n");
+		return 2;
+	}
 	if (optind != argc || !g.n || g.n > 4000ULL * 500000 || (!delta && strcmp(kind, "full")) ||
 	    (delta && (!have_base || !g.changes))) {
 		usage(stderr);
@@ -334,7 +384,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	uint64_t rows = delta ? gen_delta(&g) : gen_full(&g);
+	uint64_t rows = dirbs_bl || dirbs_ex ? gen_dirbs(&g, dirbs_bl) : delta ? gen_delta(&g) : gen_full(&g);
 	out(&g, "", 0);
 	if (g.len) {
 		if (g.gz)

@@ -11,10 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dirbs.h"
 #include "imei.h"
 #include "import.h"
 #include "input.h"
 #include "progress.h"
+#include "reasons.h"
 #include "record.h"
 #include "snapshot.h"
 #include "store.h"
@@ -57,51 +59,6 @@ static void *vec_push(struct vec *v)
 	return (char *)v->p + v->size * v->n++;
 }
 
-/* Reason names -> ids 1..255 in order of first appearance. */
-struct reasons {
-	char *name[256];
-	uint8_t slot[512];	/* open-addressing hash of ids */
-	unsigned count;
-};
-
-static unsigned hash_str(const char *s)
-{
-	unsigned h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-/* Returns the id, 0 for "", or -1 when the dictionary is full. */
-static int reason_id(struct reasons *r, const char *name)
-{
-	unsigned h;
-
-	if (!name[0])
-		return 0;
-	for (h = hash_str(name) & 511;; h = (h + 1) & 511) {
-		uint8_t id = r->slot[h];
-		if (!id)
-			break;
-		if (!strcmp(r->name[id], name))
-			return id;
-	}
-	if (r->count == 255)
-		return -1;
-	r->count++;
-	r->name[r->count] = strdup(name);
-	if (!r->name[r->count])
-		return -1;
-	r->slot[h] = (uint8_t)r->count;
-	return (int)r->count;
-}
-
-static void reasons_free(struct reasons *r)
-{
-	for (unsigned i = 1; i <= r->count; i++)
-		free(r->name[i]);
-}
-
 struct ctx {
 	const char *dir, *path;
 	const struct import_opts *o;
@@ -111,6 +68,8 @@ struct ctx {
 	struct reasons reasons;
 	struct progress prog;
 	unsigned long lineno;
+	enum dirbs_kind dirbs;	/* the first line announced a DIRBS list */
+	unsigned dirbs_cols;
 };
 
 static enum import_status refuse(struct ctx *c, enum import_status st, const char *fmt, ...)
@@ -147,6 +106,8 @@ static enum import_status read_header(struct ctx *c)
 			return refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno,
 				      i ? "no column line" : "empty file: no header");
 		c->lineno++;
+		if (i == 0 && (c->dirbs = dirbs_detect(line, (size_t)n, &c->dirbs_cols)) != DIRBS_NONE)
+			return IMPORT_REFUSED;	/* not native: the caller hands it over */
 		if (eir_snap_parse_line(&c->p, line, (size_t)n, &row, err, sizeof(err)) < 0)
 			return refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
 	}
@@ -205,7 +166,7 @@ static int next_row(struct ctx *c, struct eir_snap_row *row, enum import_status 
 static int fill_reason(struct ctx *c, const struct eir_snap_row *row, uint8_t *id,
 		       enum import_status *st)
 {
-	int r = reason_id(&c->reasons, row->reason);
+	int r = reasons_id(&c->reasons, row->reason);
 
 	if (r < 0) {
 		*st = refuse(c, IMPORT_REFUSED, "%s:%lu: more than 255 distinct reasons", c->path, c->lineno);
@@ -583,6 +544,16 @@ enum import_status import_file(const char *dir, const char *path, const struct i
 		return refuse(&c, IMPORT_REFUSED, "%s", err);
 	progress_init(&c.prog, o->progress, path, snap_input_size(c.in));
 	st = read_header(&c);
+	if (st == IMPORT_REFUSED && c.lineno == 1 && c.dirbs != DIRBS_NONE) {
+		st = dirbs_import(dir, path, c.in, c.dirbs, c.dirbs_cols, o, res);
+		progress_clear(&c.prog);
+		if (st == IMPORT_APPLIED)
+			snprintf(res->msg, sizeof(res->msg), "%s: applied DIRBS %s as seq %llu: %llu rows, %llu skipped",
+				 path, res->delta ? "delta list" : "list", (unsigned long long)res->seq,
+				 (unsigned long long)res->rows, (unsigned long long)res->skipped);
+		snap_input_close(c.in);
+		return st;
+	}
 	if (st == IMPORT_APPLIED)
 		st = c.p.hdr.kind == EIR_SNAP_DELTA ? import_delta(&c) : import_full(&c);
 	progress_clear(&c.prog);

@@ -1234,6 +1234,66 @@ void eir_writer_del_range(struct eir_writer *w, uint64_t first)
 	w->meta.ranges--;
 }
 
+int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
+		   uint64_t *imsis, size_t *n_imsis)
+{
+	uint8_t kb[8];
+	MDB_val k = val_of(kb, 8), d;
+	int rc, n = 0;
+
+	eir_u64_put(kb, imei);
+	rc = mdb_get(w->txn, w->dbi.imei, &k, &d);
+	if (rc)
+		return lmdb_errno(rc);
+	rc = eir_record_decode(d.mv_data, d.mv_size, rec);
+	if (rc)
+		return rc;
+	if (rec->flags & EIR_REC_HAS_PAIRS) {
+		n = cursor_pairs(w->pair_cur, imei, imsis, EIR_MAX_PAIRS);
+		if (n < 0)
+			return n;
+	}
+	*n_imsis = (size_t)n;
+	return 0;
+}
+
+int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx)
+{
+	uint64_t imsis[EIR_MAX_PAIRS];
+	MDB_cursor *c;
+	MDB_val k, d;
+	int rc;
+
+	if (w->err)
+		return w->err;
+	rc = mdb_cursor_open(w->txn, w->dbi.imei, &c);
+	if (rc)
+		return lmdb_errno(rc);
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		struct eir_record rec;
+		uint64_t imei;
+		int n = 0;
+
+		if (k.mv_size != 8 || eir_record_decode(d.mv_data, d.mv_size, &rec)) {
+			rc = -EBADMSG;
+			break;
+		}
+		imei = eir_u64_get(k.mv_data);
+		if (rec.flags & EIR_REC_HAS_PAIRS) {
+			n = cursor_pairs(w->pair_cur, imei, imsis, EIR_MAX_PAIRS);
+			if (n < 0) {
+				rc = n;
+				break;
+			}
+		}
+		rc = cb(ctx, imei, &rec, imsis, (size_t)n);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : (rc > 0 ? lmdb_errno(rc) : rc);
+}
+
 uint8_t eir_writer_reason(struct eir_writer *w, const char *name)
 {
 	unsigned free_id = 0;

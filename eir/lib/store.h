@@ -126,6 +126,14 @@ void eir_writer_del_range(struct eir_writer *w, uint64_t first);
 /* Reason id for a name, added to the dictionary when new (1..255); 0 for ""
  * and on error. */
 uint8_t eir_writer_reason(struct eir_writer *w, const char *name);
+/* Read inside the writer's transaction (sees its own changes): the record
+ * and up to EIR_MAX_PAIRS paired IMSIs. 0, -ENOENT, or an error. */
+int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
+		   uint64_t *imsis, size_t *n_imsis);
+/* Walk every IMEI record in key order inside the writer's transaction;
+ * the callback must not write (collect, then write after the walk). */
+int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx);
+
 /* Snapshot identity written at commit (kind, seq, source, created,
  * imported; counts are the writer's own). */
 void eir_writer_set_meta(struct eir_writer *w, const struct eir_meta *m);
