@@ -24,13 +24,6 @@
 #include "store.h"
 #include "timefmt.h"
 
-enum op { OP_BLOCK, OP_UNBLOCK, OP_CHANGE, OP_ADD, OP_REMOVE };
-
-struct drow {
-	uint64_t imei, imsi;
-	uint32_t line;
-	uint8_t op, reason;
-};
 
 static const struct {
 	const char *cols;
@@ -66,7 +59,7 @@ struct dctx {
 	enum dirbs_kind kind;
 	unsigned ncols;
 	struct reasons reasons;
-	struct drow *rows;
+	struct dirbs_row *rows;
 	size_t n, cap;
 	struct eir_writer *w;
 	uint8_t map[256];
@@ -93,9 +86,11 @@ static bool digits(const char *s, size_t n)
 	return n > 0;
 }
 
-/* Parse one data line into a row; 0, or -1 with err set. */
-static int parse_line(struct dctx *c, char *line, size_t len, struct drow *r, char *err, size_t esz)
+int dirbs_parse_row(enum dirbs_kind kind, unsigned ncols, struct reasons *reasons,
+		    char *line, size_t len, struct dirbs_row *r, char *err, size_t esz)
 {
+	struct { enum dirbs_kind kind; unsigned ncols; struct reasons *reasons; } cc = { kind, ncols, reasons },
+		*c = &cc;
 	char *col[5];
 	unsigned n = 0;
 	char *p = line;
@@ -152,13 +147,13 @@ static int parse_line(struct dctx *c, char *line, size_t len, struct drow *r, ch
 				return -1;
 			}
 		}
-		int id = reasons_id(&c->reasons, reason);
+		int id = reasons_id(c->reasons, reason);
 		if (id < 0) {
 			snprintf(err, esz, "more than 255 distinct reasons");
 			return -1;
 		}
 		r->reason = (uint8_t)id;
-		r->op = OP_BLOCK;
+		r->op = DIRBS_BLOCK;
 		if (c->kind == DIRBS_BLACKLIST_DELTA)
 			change = col[3];
 	} else {
@@ -174,15 +169,15 @@ static int parse_line(struct dctx *c, char *line, size_t len, struct drow *r, ch
 			}
 			next = 3;
 		}
-		r->op = OP_ADD;
+		r->op = DIRBS_ADD;
 		if (c->kind == DIRBS_EXCEPTIONS_DELTA)
 			change = col[next];
 	}
 	if (change) {
-		static const struct { const char *w; enum op op; bool bl; } ct[] = {
-			{ "blocked", OP_BLOCK, true }, { "unblocked", OP_UNBLOCK, true },
-			{ "changed", OP_CHANGE, true }, { "added", OP_ADD, false },
-			{ "removed", OP_REMOVE, false },
+		static const struct { const char *w; enum dirbs_op op; bool bl; } ct[] = {
+			{ "blocked", DIRBS_BLOCK, true }, { "unblocked", DIRBS_UNBLOCK, true },
+			{ "changed", DIRBS_CHANGE, true }, { "added", DIRBS_ADD, false },
+			{ "removed", DIRBS_REMOVE, false },
 		};
 		bool bl = c->kind == DIRBS_BLACKLIST_DELTA, found = false;
 		for (size_t i = 0; i < sizeof(ct) / sizeof(ct[0]); i++) {
@@ -202,7 +197,7 @@ static int parse_line(struct dctx *c, char *line, size_t len, struct drow *r, ch
 
 static int cmp_drow(const void *a, const void *b)
 {
-	const struct drow *x = a, *y = b;
+	const struct dirbs_row *x = a, *y = b;
 	if (x->imei != y->imei)
 		return x->imei < y->imei ? -1 : 1;
 	return (x->imsi > y->imsi) - (x->imsi < y->imsi);
@@ -210,7 +205,7 @@ static int cmp_drow(const void *a, const void *b)
 
 static int cmp_line(const void *a, const void *b)
 {
-	uint32_t x = ((const struct drow *)a)->line, y = ((const struct drow *)b)->line;
+	uint32_t x = ((const struct dirbs_row *)a)->line, y = ((const struct dirbs_row *)b)->line;
 	return (x > y) - (x < y);
 }
 
@@ -379,28 +374,28 @@ static enum import_status apply_full(struct dctx *c)
 static enum import_status apply_delta(struct dctx *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		const struct drow *r = &c->rows[i];
+		const struct dirbs_row *r = &c->rows[i];
 		struct eir_record rec;
 		uint64_t imsis[EIR_MAX_PAIRS];
 		size_t n = 0;
 		bool have = eir_writer_get(c->w, r->imei, &rec, imsis, &n) == 0;
 
 		switch (r->op) {
-		case OP_BLOCK:
+		case DIRBS_BLOCK:
 			block(c, r->imei, c->map[r->reason]);
 			break;
-		case OP_UNBLOCK:
+		case DIRBS_UNBLOCK:
 			if (unblock(c, r->imei))
 				return say(c, IMPORT_REFUSED, "%s:%u: unblocked IMEI %014llu is not blocked",
 					   c->path, r->line, (unsigned long long)r->imei);
 			break;
-		case OP_CHANGE:
+		case DIRBS_CHANGE:
 			if (!have || rec.status != EIR_STATUS_BLOCKED)
 				return say(c, IMPORT_REFUSED, "%s:%u: changed IMEI %014llu is not blocked",
 					   c->path, r->line, (unsigned long long)r->imei);
 			block(c, r->imei, c->map[r->reason]);
 			break;
-		case OP_ADD:
+		case DIRBS_ADD:
 			for (size_t j = 0; j < n; j++) {
 				if (imsis[j] == r->imsi)
 					return say(c, IMPORT_REFUSED, "%s:%u: IMEI %014llu is already paired with that IMSI",
@@ -412,7 +407,7 @@ static enum import_status apply_delta(struct dctx *c)
 			imsis[n++] = r->imsi;
 			set_pairs(c, r->imei, imsis, n);
 			break;
-		case OP_REMOVE: {
+		case DIRBS_REMOVE: {
 			size_t j = 0;
 			while (j < n && imsis[j] != r->imsi)
 				j++;
@@ -455,14 +450,14 @@ enum import_status dirbs_import(const char *dir, const char *path, struct snap_i
 		buf[len] = '\0';
 		if (c.n == c.cap) {
 			size_t cap = c.cap ? c.cap * 2 : 1024;
-			struct drow *nr = realloc(c.rows, cap * sizeof(*nr));
+			struct dirbs_row *nr = realloc(c.rows, cap * sizeof(*nr));
 			if (!nr) {
 				st = say(&c, IMPORT_FAILED, "%s:%lu: out of memory", path, lineno);
 				goto out;
 			}
 			c.rows = nr, c.cap = cap;
 		}
-		if (parse_line(&c, buf, (size_t)len, &c.rows[c.n], err, sizeof(err))) {
+		if (dirbs_parse_row(kind, c.ncols, &c.reasons, buf, (size_t)len, &c.rows[c.n], err, sizeof(err))) {
 			if (res->skipped < o->max_errors) {
 				res->skipped++;
 				fprintf(stderr, "eir-sync: %s:%lu: %s (row skipped, %llu of at most %lu)\n",

@@ -4,8 +4,11 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "import.h"
 #include "input.h"
+#include "reasons.h"
 
 enum dirbs_kind {
 	DIRBS_NONE = 0,
@@ -14,6 +17,20 @@ enum dirbs_kind {
 	DIRBS_EXCEPTIONS,		/* imei,imsi[,msisdn] */
 	DIRBS_EXCEPTIONS_DELTA,		/* imei,imsi[,msisdn],change_type */
 };
+
+enum dirbs_op { DIRBS_BLOCK, DIRBS_UNBLOCK, DIRBS_CHANGE, DIRBS_ADD, DIRBS_REMOVE };
+
+struct dirbs_row {
+	uint64_t imei, imsi;	/* imsi packed (eir_imsi_parse), exceptions only */
+	uint32_t line;
+	uint8_t op;		/* enum dirbs_op */
+	uint8_t reason;		/* id in the caller's dictionary, blacklists only */
+};
+
+/* Parse one data line (modified in place) of a list of this kind and
+ * column count: 0, or -1 with the reason in err. */
+int dirbs_parse_row(enum dirbs_kind kind, unsigned ncols, struct reasons *reasons,
+		    char *line, size_t len, struct dirbs_row *row, char *err, size_t esz);
 
 /* What a first line announces (and its column count); DIRBS_NONE for
  * anything else. */

@@ -24,7 +24,9 @@ struct snap_input {
 	char err[256];
 };
 
-int snap_input_open(struct snap_input **out, const char *path, char *errbuf, size_t errsz)
+/* Open from a file name, standard input ("-") or memory (data != NULL). */
+static int input_open(struct snap_input **out, const char *path, const void *data, size_t len,
+		      char *errbuf, size_t errsz)
 {
 	struct snap_input *in = calloc(1, sizeof(*in));
 	struct archive_entry *ent;
@@ -37,10 +39,15 @@ int snap_input_open(struct snap_input **out, const char *path, char *errbuf, siz
 	archive_read_support_filter_all(in->a);
 	archive_read_support_format_zip(in->a);
 	archive_read_support_format_raw(in->a);
-	if (strcmp(path, "-") && stat(path, &st) == 0)
-		in->size = (uint64_t)st.st_size;
-	rc = strcmp(path, "-") ? archive_read_open_filename(in->a, path, 1 << 16)
-			       : archive_read_open_fd(in->a, 0, 1 << 16);
+	if (data) {
+		in->size = len;
+		rc = archive_read_open_memory(in->a, data, len);
+	} else {
+		if (strcmp(path, "-") && stat(path, &st) == 0)
+			in->size = (uint64_t)st.st_size;
+		rc = strcmp(path, "-") ? archive_read_open_filename(in->a, path, 1 << 16)
+				       : archive_read_open_fd(in->a, 0, 1 << 16);
+	}
 	if (rc == ARCHIVE_OK)
 		rc = archive_read_next_header(in->a, &ent);
 	if (rc != ARCHIVE_OK) {
@@ -156,6 +163,17 @@ end:
 const char *snap_input_error(const struct snap_input *in)
 {
 	return in->err;
+}
+
+int snap_input_open(struct snap_input **in, const char *path, char *errbuf, size_t errsz)
+{
+	return input_open(in, path, NULL, 0, errbuf, errsz);
+}
+
+int snap_input_open_memory(struct snap_input **in, const void *data, size_t len,
+			   char *errbuf, size_t errsz)
+{
+	return input_open(in, "memory", data ? data : "", len, errbuf, errsz);
 }
 
 uint64_t snap_input_pos(const struct snap_input *in)

@@ -9,6 +9,9 @@ struct snap_input;
 
 /* Open path ("-" for standard input). errbuf says why on failure. */
 int snap_input_open(struct snap_input **in, const char *path, char *errbuf, size_t errsz);
+/* The same over bytes in memory (they must outlive the reader). */
+int snap_input_open_memory(struct snap_input **in, const void *data, size_t len,
+			   char *errbuf, size_t errsz);
 /* Next line without its "\n": returns its length (>= 0) with *line valid
  * until the next call, -1 at the end of input, or -2 on an error (see
  * snap_input_error). */

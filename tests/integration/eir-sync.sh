@@ -186,5 +186,43 @@ out=$("$SYNC" --db "$work/x" pull "http://127.0.0.1:$port/nothing-here" 2>&1); e
 expect_in "http 404" "$out" "404"
 verify_ok "after http" "$hdb"
 
+echo "== DIRBS operator lists"
+ddb=$work/dirbsdb
+chk() { "$DB" --db "$ddb" check "$@" | grep -E '^(verdict|branch):' | tr '\n' ' '; }
+printf 'imei,block_date,reasons\r\n35209900176148,20260115,Stolen|Lost\r\n35000000000002,20260101,Counterfeit\r\n35000000000003,20260101,Stolen\r\n' >"$work/bl.csv"
+printf 'imei,imsi,msisdn\n35209900176148,001010000000001,491700000001\n35000000000009,001010000000002,\n' >"$work/ex.csv"
+out=$("$SYNC" --db "$ddb" import "$work/bl.csv" "$work/ex.csv" 2>&1); expect_rc "dirbs lists" $? 0 "$out"
+expect_in "dirbs lists" "$out" "applied DIRBS list as seq 2"
+expect_in "dirbs blocked" "$(chk 35000000000002)" "verdict: blacklisted branch: blocked"
+expect_in "dirbs exception" "$(chk 35209900176148 --imsi 001010000000001)" "verdict: whitelisted branch: paired-exception"
+expect_in "dirbs other imsi" "$(chk 35209900176148 --imsi 001010000000005)" "verdict: blacklisted branch: blocked"
+expect_in "dirbs reason" "$("$DB" --db "$ddb" get 35209900176148)" "reason: Stolen"
+printf 'imei,block_date,reasons,change_type\n35000000000002,20260101,Counterfeit,unblocked\n35209900176148,20260101,Stolen,unblocked\n35000000000004,20260301,Lost,blocked\n35000000000003,20260301,Cloned,changed\n' >"$work/bld.csv"
+out=$("$SYNC" --db "$ddb" import "$work/bld.csv" 2>&1); expect_rc "dirbs blacklist delta" $? 0 "$out"
+expect_in "dirbs unblocked" "$(chk 35000000000002)" "branch: unknown"
+expect_in "dirbs unblocked keeps pairs" "$("$DB" --db "$ddb" get 35209900176148)" "status: active"
+expect_in "dirbs changed" "$("$DB" --db "$ddb" get 35000000000003)" "reason: Cloned"
+printf 'imei,imsi,change_type\n35000000000009,001010000000002,removed\n35000000000004,001010000000007,added\n' >"$work/exd.csv"
+out=$("$SYNC" --db "$ddb" import "$work/exd.csv" 2>&1); expect_rc "dirbs exceptions delta" $? 0 "$out"
+"$DB" --db "$ddb" get 35000000000009 >/dev/null; expect_rc "exception-only record removed" $? 1
+expect_in "dirbs added" "$(chk 35000000000004 --imsi 001010000000007)" "branch: paired-exception"
+out=$("$SYNC" --db "$ddb" import "$work/bld.csv" 2>&1); expect_rc "dirbs delta twice" $? 1
+expect_in "dirbs delta twice" "$out" "bld.csv:2: unblocked IMEI 35000000000002 is not blocked"
+printf 'imei,block_date,reasons\n35000000000004,20261301,Lost\n' >"$work/blbad.csv"
+out=$("$SYNC" --db "$ddb" import "$work/blbad.csv" 2>&1); expect_rc "dirbs bad date" $? 1
+expect_in "dirbs bad date" "$out" "blbad.csv:2: block_date '20261301' is not a date"
+printf 'imei,block_date,reasons\n352099001761481,20260101,Lost\n' >"$work/blbad2.csv"
+out=$("$SYNC" --db "$ddb" import "$work/blbad2.csv" 2>&1); expect_rc "dirbs 15 digits" $? 1
+expect_in "dirbs 15 digits" "$out" "blbad2.csv:2: imei '352099001761481' must be 14 digits (DIRBS normalised)"
+"$GEN" --count 20000 --format dirbs-blacklist -o "$work/genbl.csv.gz"
+"$GEN" --count 10000 --seed 5 --format dirbs-exceptions -o "$work/genex.csv"
+out=$("$SYNC" --db "$ddb" import "$work/genbl.csv.gz" "$work/genex.csv" 2>&1); expect_rc "eir-gen dirbs lists" $? 0 "$out"
+blocked=$("$DB" --db "$ddb" stat | sed -n 's/^imeis-blocked: //p')
+[ "$blocked" = 20000 ] && ok || bad "blocked after full DIRBS blacklist: $blocked (the list replaces the blocked set)"
+"$GEN" --count 15000 --format dirbs-blacklist -o "$work/genbl2.csv"
+out=$("$SYNC" --db "$ddb" import "$work/genbl2.csv" 2>&1); expect_rc "dirbs shrink guard" $? 1
+expect_in "dirbs shrink guard" "$out" "it would shrink by 25.0%"
+verify_ok "after DIRBS" "$ddb"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
