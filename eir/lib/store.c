@@ -811,6 +811,7 @@ struct eir_writer {
 	MDB_txn *txn;
 	struct dbis dbi;
 	MDB_cursor *pair_cur;
+	MDB_cursor *imei_cur;	/* one descent per put: read the old value, replace it */
 	struct eir_meta meta;
 	bool meta_set;
 	char *reasons[REASONS];
@@ -986,6 +987,8 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 		rc = open_dbis(w->txn, &w->dbi, MDB_CREATE);
 	if (!rc)
 		rc = lmdb_errno(mdb_cursor_open(w->txn, w->dbi.pair, &w->pair_cur));
+	if (!rc)
+		rc = lmdb_errno(mdb_cursor_open(w->txn, w->dbi.imei, &w->imei_cur));
 	if (rc) {
 		seterr(errbuf, errsz, "%s: %s", w->gen_path, strerror(-rc));
 		return rc;
@@ -1007,6 +1010,9 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 
 static void writer_drop(struct eir_writer *w)
 {
+	if (w->imei_cur)
+		mdb_cursor_close(w->imei_cur);
+	w->imei_cur = NULL;
 	if (w->pair_cur)
 		mdb_cursor_close(w->pair_cur);
 	if (w->txn)
@@ -1055,13 +1061,14 @@ static void count_adjust(struct eir_writer *w, uint8_t status, int delta)
 		w->meta.count[status] += (uint64_t)(int64_t)delta;
 }
 
-/* Drop an IMEI's record and pairs from the counts and the pair sub-db.
- * Returns the old record's presence (1/0) or an error. */
+/* Drop an IMEI's record and pairs from the counts and the pair sub-db;
+ * the imei cursor is left on the record when there is one. Returns the old
+ * record's presence (1/0) or an error. */
 static int drop_old(struct eir_writer *w, MDB_val *k)
 {
 	struct eir_record old;
 	MDB_val d;
-	int rc = mdb_get(w->txn, w->dbi.imei, k, &d);
+	int rc = mdb_cursor_get(w->imei_cur, k, &d, MDB_SET_KEY);
 
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -1086,7 +1093,7 @@ void eir_writer_put(struct eir_writer *w, uint64_t imei, const struct eir_record
 	struct eir_record r = *rec;
 	MDB_val k = val_of(kb, 8), d;
 	unsigned flags = 0;
-	int rc, n;
+	int rc, n, existed = 0;
 
 	if (w->err)
 		return;
@@ -1100,15 +1107,19 @@ void eir_writer_put(struct eir_writer *w, uint64_t imei, const struct eir_record
 	if (w->opts.sorted && w->opts.mode == EIR_WRITE_REPLACE) {
 		flags = MDB_APPEND;
 	} else {
-		rc = drop_old(w, &k);
-		if (rc < 0) {
-			werr(w, rc, "IMEI %014llu: replace", (unsigned long long)imei);
+		existed = drop_old(w, &k);
+		if (existed < 0) {
+			werr(w, existed, "IMEI %014llu: replace", (unsigned long long)imei);
 			return;
 		}
 	}
 	n = eir_record_encode(&r, vb);
 	d = val_of(vb, (size_t)n);
-	rc = mdb_put(w->txn, w->dbi.imei, &k, &d, flags);
+	k = val_of(kb, 8);
+	if (existed)
+		rc = mdb_cursor_put(w->imei_cur, &k, &d, MDB_CURRENT);
+	else
+		rc = mdb_put(w->txn, w->dbi.imei, &k, &d, flags);
 	if (rc) {
 		werr(w, lmdb_errno(rc), "IMEI %014llu: store%s", (unsigned long long)imei,
 		     rc == MDB_KEYEXIST ? " (keys out of order or duplicate)" : "");
@@ -1145,7 +1156,7 @@ void eir_writer_del(struct eir_writer *w, uint64_t imei)
 		werr(w, rc, "IMEI %014llu: delete", (unsigned long long)imei);
 		return;
 	}
-	rc = mdb_del(w->txn, w->dbi.imei, &k, NULL);
+	rc = mdb_cursor_del(w->imei_cur, 0);	/* drop_old left it on the record */
 	if (rc)
 		werr(w, lmdb_errno(rc), "IMEI %014llu: delete", (unsigned long long)imei);
 }
@@ -1419,6 +1430,8 @@ int eir_writer_commit(struct eir_writer *w, char *errbuf, size_t errsz)
 	}
 	mdb_cursor_close(w->pair_cur);
 	w->pair_cur = NULL;
+	mdb_cursor_close(w->imei_cur);
+	w->imei_cur = NULL;
 	rc = lmdb_errno(mdb_txn_commit(w->txn));
 	w->txn = NULL;
 	if (rc) {
