@@ -384,7 +384,10 @@ static enum import_status import_full(struct ctx *c)
 		eir_writer_reason(w, c->reasons.name[i]);	/* same ids, same order */
 	struct fpair *fp = pairs.p;
 	size_t pi = 0;
+	progress_phase(&c->prog, "writing", rows.n);
 	for (size_t i = 0; i < rows.n; i++) {
+		if ((i & 0xffff) == 0)
+			progress_update(&c->prog, i, 0);
 		struct eir_record rec = { .status = fr[i].status, .flags = fr[i].flags,
 					  .reason = fr[i].reason, .valid_until = fr[i].until };
 		if (fr[i].paired) {
@@ -412,6 +415,8 @@ static enum import_status import_full(struct ctx *c)
 		eir_writer_abort(w);
 		goto out;
 	}
+	progress_phase(&c->prog, "committing", 1);
+	progress_update(&c->prog, 0, 0);
 	rc = eir_writer_commit(w, err, sizeof(err));
 	if (rc) {
 		st = refuse(c, IMPORT_FAILED, "%s", err);
@@ -497,8 +502,11 @@ static enum import_status import_delta(struct ctx *c)
 	uint8_t map[256] = { 0 };
 	for (unsigned i = 1; i <= c->reasons.count; i++)
 		map[i] = eir_writer_reason(w, c->reasons.name[i]);
+	progress_phase(&c->prog, "applying", rows.n);
 	for (size_t i = 0; i < rows.n; i++) {
 		struct xrow *x = &xr[i];
+		if ((i & 0x3fff) == 0)
+			progress_update(&c->prog, i, 0);
 		struct eir_record rec = { .status = x->status, .flags = x->flags,
 					  .reason = map[x->reason], .valid_until = x->until };
 		const char *wmsg;
