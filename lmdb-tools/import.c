@@ -210,7 +210,7 @@ static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2
 	ssize_t n;
 
 	lines[0] = lines[1] = 0;
-	if (snap_input_open(&in, path, err, sizeof(err)))
+	if (!strcmp(path, "-") || snap_input_open(&in, path, err, sizeof(err)))
 		return;
 	eir_snap_init(&p);
 	while (found < 2 && (n = snap_input_line(in, &line)) >= 0) {
@@ -341,8 +341,12 @@ static enum import_status import_full(struct ctx *c)
 		if (fr[i].key == fr[i - 1].key) {
 			unsigned long lines[2];
 			find_dup_lines(c->path, fr[i].key, lines);
-			st = refuse(c, IMPORT_REFUSED, "%s:%lu: duplicate IMEI %014llu (first at line %lu)",
-				    c->path, lines[1], (unsigned long long)fr[i].key, lines[0]);
+			if (lines[1])
+				st = refuse(c, IMPORT_REFUSED, "%s:%lu: duplicate IMEI %014llu (first at line %lu)",
+					    c->path, lines[1], (unsigned long long)fr[i].key, lines[0]);
+			else	/* standard input cannot be read twice */
+				st = refuse(c, IMPORT_REFUSED, "%s: duplicate IMEI %014llu",
+					    c->path, (unsigned long long)fr[i].key);
 			goto out;
 		}
 	}
