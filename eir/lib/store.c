@@ -515,57 +515,65 @@ int eir_store_reason_name(struct eir_store *s, uint8_t id, char *out, size_t out
 	return 0;
 }
 
-int eir_store_walk_imei(struct eir_store *s, uint64_t first, uint64_t last,
-			eir_imei_cb cb, void *ctx)
+/* Records from first to last in key order, with their pairs. A callback's
+ * non-zero return stops the walk and is returned as it is. */
+static int walk_records(MDB_txn *txn, MDB_dbi imei_dbi, MDB_cursor *pc, uint64_t first,
+			uint64_t last, eir_imei_cb cb, void *ctx)
 {
 	uint8_t kb[8];
 	MDB_val k = val_of(kb, 8), d;
-	MDB_cursor *c, *pc;
 	uint64_t imsis[EIR_MAX_PAIRS];
-	int rc = ensure_txn(s), n;
+	MDB_cursor *c;
+	int rc, mrc;
 
-	if (rc)
-		return rc;
-	if (mdb_cursor_open(s->txn, s->dbi.imei, &c))
-		return -EIO;
-	if (mdb_cursor_open(s->txn, s->dbi.pair, &pc)) {
-		mdb_cursor_close(c);
-		return -EIO;
-	}
+	mrc = mdb_cursor_open(txn, imei_dbi, &c);
+	if (mrc)
+		return lmdb_errno(mrc);
 	eir_u64_put(kb, first);
-	rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-	while (!rc) {
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); !mrc;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		struct eir_record rec;
 		uint64_t imei;
+		int n = 0;
 
-		if (k.mv_size != 8) {
+		if (k.mv_size != 8 || eir_record_decode(d.mv_data, d.mv_size, &rec)) {
 			rc = -EBADMSG;
-			break;
+			goto out;
 		}
 		imei = eir_u64_get(k.mv_data);
-		if (imei > last) {
-			rc = MDB_NOTFOUND;
+		if (imei > last)
 			break;
-		}
-		rc = eir_record_decode(d.mv_data, d.mv_size, &rec);
-		if (rc)
-			break;
-		n = 0;
 		if (rec.flags & EIR_REC_HAS_PAIRS) {
 			n = cursor_pairs(pc, imei, imsis, EIR_MAX_PAIRS);
 			if (n < 0) {
 				rc = n;
-				break;
+				goto out;
 			}
 		}
 		rc = cb(ctx, imei, &rec, imsis, (size_t)n);
 		if (rc)
-			break;
-		rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+			goto out;
 	}
-	mdb_cursor_close(pc);
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
+out:
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : (rc > 0 ? lmdb_errno(rc) : rc);
+	return rc;
+}
+
+int eir_store_walk_imei(struct eir_store *s, uint64_t first, uint64_t last,
+			eir_imei_cb cb, void *ctx)
+{
+	MDB_cursor *pc;
+	int rc = ensure_txn(s);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(s->txn, s->dbi.pair, &pc);
+	if (rc)
+		return lmdb_errno(rc);
+	rc = walk_records(s->txn, s->dbi.imei, pc, first, last, cb, ctx);
+	mdb_cursor_close(pc);
+	return rc;
 }
 
 int eir_store_walk_range(struct eir_store *s, uint64_t first, uint64_t last,
@@ -1270,39 +1278,9 @@ int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
 
 int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx)
 {
-	uint64_t imsis[EIR_MAX_PAIRS];
-	MDB_cursor *c;
-	MDB_val k, d;
-	int rc;
-
 	if (w->err)
 		return w->err;
-	rc = mdb_cursor_open(w->txn, w->dbi.imei, &c);
-	if (rc)
-		return lmdb_errno(rc);
-	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-		struct eir_record rec;
-		uint64_t imei;
-		int n = 0;
-
-		if (k.mv_size != 8 || eir_record_decode(d.mv_data, d.mv_size, &rec)) {
-			rc = -EBADMSG;
-			break;
-		}
-		imei = eir_u64_get(k.mv_data);
-		if (rec.flags & EIR_REC_HAS_PAIRS) {
-			n = cursor_pairs(w->pair_cur, imei, imsis, EIR_MAX_PAIRS);
-			if (n < 0) {
-				rc = n;
-				break;
-			}
-		}
-		rc = cb(ctx, imei, &rec, imsis, (size_t)n);
-		if (rc)
-			break;
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : (rc > 0 ? lmdb_errno(rc) : rc);
+	return walk_records(w->txn, w->dbi.imei, w->pair_cur, 0, EIR_IMEI_MAX, cb, ctx);
 }
 
 uint8_t eir_writer_reason(struct eir_writer *w, const char *name)
