@@ -1,6 +1,5 @@
 /* eir-db: look inside an EIR database — one IMEI, an offline policy check,
  * snapshot identity and counts, a native-format dump, an integrity check. */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -144,82 +143,6 @@ static int cmd_get(const struct opts *o, const char *arg)
 	return (rc == 0 || rrc == 0) ? EX_OK : EX_NOTFOUND;
 }
 
-static char *trim(char *p)
-{
-	char *end;
-
-	while (isspace((unsigned char)*p))
-		p++;
-	end = p + strlen(p);
-	while (end > p && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return p;
-}
-
-/* Policy lines from an eird.cfg (the `policy` node under `eir`) or from a
- * file of bare `key value` lines. */
-static int load_policy(const char *path, struct eir_policy *pol)
-{
-	char line[512];
-	bool has_node = false, in_node = false;
-	int node_indent = 0, lineno = 0, rc = 0;
-	FILE *f = fopen(path, "r");
-
-	if (!f) {
-		fprintf(stderr, "eir-db: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (!strcmp(trim(line), "policy"))
-			has_node = true;
-	}
-	rewind(f);
-	while (!rc && fgets(line, sizeof(line), f)) {
-		char *p = line, *key, *val, *extra;
-		int indent = 0;
-
-		lineno++;
-		p[strcspn(p, "!#\n")] = '\0';
-		while (p[indent] == ' ' || p[indent] == '\t')
-			indent++;
-		p = trim(p);
-		if (!*p)
-			continue;
-		if (has_node) {
-			if (!strcmp(p, "policy")) {
-				in_node = true, node_indent = indent;
-				continue;
-			}
-			if (indent <= node_indent)
-				in_node = false;
-			if (!in_node)
-				continue;
-		}
-		key = strtok(p, " \t");
-		val = strtok(NULL, " \t");
-		extra = strtok(NULL, " \t");
-		if (!val || extra) {
-			fprintf(stderr, "eir-db: %s:%d: expected 'KEY VALUE'\n", path, lineno);
-			rc = -1;
-			break;
-		}
-		switch (eir_policy_set(pol, key, val)) {
-		case 0:
-			break;
-		case -ENOENT:
-			fprintf(stderr, "eir-db: %s:%d: unknown policy setting '%s'\n", path, lineno, key);
-			rc = -1;
-			break;
-		default:
-			fprintf(stderr, "eir-db: %s:%d: bad value '%s' for '%s'\n", path, lineno, val, key);
-			rc = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
 static int cmd_check(const struct opts *o, const char *arg)
 {
 	struct eir_policy pol;
@@ -230,8 +153,13 @@ static int cmd_check(const struct opts *o, const char *arg)
 	int ex;
 
 	eir_policy_defaults(&pol);
-	if (o->policy_file && load_policy(o->policy_file, &pol))
-		return EX_USAGE;
+	if (o->policy_file) {
+		char err[512];
+		if (eir_policy_load(o->policy_file, &pol, err, sizeof(err))) {
+			fprintf(stderr, "eir-db: %s\n", err);
+			return EX_USAGE;
+		}
+	}
 	if (o->imsi && eir_imsi_parse(o->imsi, strlen(o->imsi), &q.imsi)) {
 		fprintf(stderr, "eir-db: invalid IMSI '%s': expected 6 to 15 digits\n", o->imsi);
 		return EX_USAGE;

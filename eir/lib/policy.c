@@ -1,5 +1,8 @@
 /* The EIR policy (policy.h): the order of design.md §4, nothing else. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -223,4 +226,82 @@ void eir_check(struct eir_store *store, const struct eir_policy *pol,
 	}
 	res->verdict = pol->unknown_imei;
 	res->branch = EIR_BR_UNKNOWN;
+}
+
+static char *trim(char *p)
+{
+	char *end;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	end = p + strlen(p);
+	while (end > p && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return p;
+}
+
+int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz)
+{
+	struct eir_policy p = *pol;
+	char line[512];
+	bool has_node = false, in_node = false;
+	int node_indent = 0, lineno = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "!#\n")] = '\0';
+		if (!strcmp(trim(line), "policy"))
+			has_node = true;
+	}
+	rewind(f);
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *s = line, *key, *val, *extra, *save;
+		int indent = 0;
+
+		lineno++;
+		s[strcspn(s, "!#\n")] = '\0';
+		while (s[indent] == ' ' || s[indent] == '\t')
+			indent++;
+		s = trim(s);
+		if (!*s)
+			continue;
+		if (has_node) {
+			if (!strcmp(s, "policy")) {
+				in_node = true, node_indent = indent;
+				continue;
+			}
+			if (indent <= node_indent)
+				in_node = false;
+			if (!in_node)
+				continue;
+		}
+		key = strtok_r(s, " \t", &save);
+		val = strtok_r(NULL, " \t", &save);
+		extra = strtok_r(NULL, " \t", &save);
+		if (!val || extra) {
+			snprintf(err, errsz, "%s:%d: expected 'KEY VALUE'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		switch (eir_policy_set(&p, key, val)) {
+		case 0:
+			break;
+		case -ENOENT:
+			snprintf(err, errsz, "%s:%d: unknown policy setting '%s'", path, lineno, key);
+			rc = -EINVAL;
+			break;
+		default:
+			snprintf(err, errsz, "%s:%d: bad value '%s' for '%s'", path, lineno, val, key);
+			rc = -EINVAL;
+			break;
+		}
+	}
+	fclose(f);
+	if (!rc)
+		*pol = p;
+	return rc;
 }
