@@ -1,0 +1,169 @@
+/* eird: the Equipment Identity Register daemon. Answers CheckIMEI from the
+ * core network (Diameter S13/S13') out of the database eir-sync keeps. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/msgb.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/stats.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+#include <osmocom/vty/logging.h>
+#include <osmocom/vty/misc.h>
+#include <osmocom/vty/stats.h>
+#include <osmocom/vty/telnet_interface.h>
+#include <osmocom/vty/vty.h>
+
+#include "eird.h"
+#include "server.h"
+#include "store.h"
+
+#define DEFAULT_CONFIG "/etc/eir/eird.cfg"
+#define DEFAULT_DB "/var/lib/eir"
+#define VTY_PORT 4280
+
+struct eird *g_eird;
+
+static const struct log_info_cat eird_log_cats[] = {
+	[DMAIN] = { .name = "DMAIN", .description = "Main program", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DDB] = { .name = "DDB", .description = "Database access", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DPOLICY] = { .name = "DPOLICY", .description = "Policy", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DDIAM] = { .name = "DDIAM", .description = "Diameter S13", .enabled = 1, .loglevel = LOGL_NOTICE },
+};
+
+static const struct log_info eird_log_info = {
+	.cat = eird_log_cats,
+	.num_cat = ARRAY_SIZE(eird_log_cats),
+};
+
+static struct vty_app_info vty_info = {
+	.name = "eird",
+	.version = EIR_VERSION,
+	.copyright = "eird - Equipment Identity Register\r\n",
+	.go_parent_cb = eird_vty_go_parent,
+};
+
+static volatile sig_atomic_t quit, reload;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: eird [-c FILE] [-D] [--version]\n"
+		"Equipment Identity Register daemon: answers CheckIMEI over Diameter S13.\n\n"
+		"  -c, --config-file FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		"  -D, --daemonize         fork into the background\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this text\n\n"
+		"Signals: SIGHUP reloads the policy from the configuration file; SIGINT and\n"
+		"SIGTERM stop. The database is picked up after every eir-sync commit.\n");
+}
+
+static int handle_options(int argc, char **argv, bool *daemonize)
+{
+	static const struct option longopts[] = {
+		{ "config-file", required_argument, NULL, 'c' },
+		{ "daemonize", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:DVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': g_eird->config_file = optarg; break;
+		case 'D': *daemonize = true; break;
+		case 'V': printf("eird %s\n", EIR_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	void *ctx = talloc_named_const(NULL, 1, "eird");
+	bool daemonize = false;
+	int rc;
+
+	msgb_talloc_ctx_init(ctx, 0);
+	g_eird = talloc_zero(ctx, struct eird);
+	g_eird->ctx = ctx;
+	g_eird->config_file = DEFAULT_CONFIG;
+	g_eird->db_path = talloc_strdup(ctx, DEFAULT_DB);
+	eir_policy_defaults(&g_eird->policy);
+
+	osmo_init_logging2(ctx, &eird_log_info);
+	osmo_stats_init(ctx);
+	vty_info.tall_ctx = ctx;
+	vty_init(&vty_info);
+	logging_vty_add_cmds();
+	osmo_talloc_vty_add_cmds();
+	osmo_stats_vty_add_cmds();
+	eird_vty_init();
+	diameter_vty_init();
+
+	handle_options(argc, argv, &daemonize);
+
+	rc = vty_read_config_file(g_eird->config_file, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "eird: cannot read the configuration %s: %s\n", g_eird->config_file,
+			strerror(-rc));
+		return 1;
+	}
+	rc = telnet_init_default(ctx, NULL, VTY_PORT);
+	if (rc < 0) {
+		fprintf(stderr, "eird: cannot open the VTY telnet port\n");
+		return 1;
+	}
+	/* A missing database is not fatal: answers follow `policy failure`
+	 * until eir-sync has written one, and the alarm is logged. */
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	if (diameter_start() < 0)
+		return 1;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (daemonize && osmo_daemonize() < 0) {
+		perror("eird: daemonize");
+		return 1;
+	}
+	LOGP(DMAIN, LOGL_NOTICE, "eird %s running, database %s\n", EIR_VERSION, g_eird->db_path);
+
+	while (!quit) {
+		osmo_select_main_ctx(0);
+		if (reload) {
+			reload = 0;
+			eird_reload_policy();
+		}
+	}
+	LOGP(DMAIN, LOGL_NOTICE, "eird stopping\n");
+	if (g_eird->store)
+		eir_store_close(g_eird->store);
+	log_fini();
+	talloc_free(ctx);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* eird's VTY: the `eir` node (database) and its `policy` node, with the
+ * config_write functions that make `write terminal` print them back. */
+#include <string.h>
+
+#include <osmocom/core/talloc.h>
+#include <osmocom/vty/command.h>
+#include <osmocom/vty/vty.h>
+
+#include "eird.h"
+#include "policy.h"
+
+static struct cmd_node eir_node = { .node = EIR_NODE, .prompt = "%s(config-eir)# ", .vtysh = 1 };
+static struct cmd_node policy_node = { .node = EIR_POLICY_NODE, .prompt = "%s(config-eir-policy)# ", .vtysh = 1 };
+
+DEFUN(cfg_eir, cfg_eir_cmd, "eir", "Configure the Equipment Identity Register\n")
+{
+	vty->node = EIR_NODE;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_database, cfg_eir_database_cmd, "database PATH",
+      "Database directory written by eir-sync\n" "Path (default /var/lib/eir)\n")
+{
+	osmo_talloc_replace_string(g_eird->ctx, &g_eird->db_path, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_policy, cfg_eir_policy_cmd, "policy", "Configure the outcome of each policy branch\n")
+{
+	vty->node = EIR_POLICY_NODE;
+	return CMD_SUCCESS;
+}
+
+#define VERDICTS "(whitelisted|greylisted|blacklisted|unknown)"
+#define VERDICTS_HELP \
+	"Whitelisted (Equipment-Status 0)\n" "Greylisted (Equipment-Status 2)\n" \
+	"Blacklisted (Equipment-Status 1)\n" "Unknown equipment (S13 5422, MAP unknownEquipment, 5G 404)\n"
+
+DEFUN(cfg_policy_outcome, cfg_policy_outcome_cmd,
+      "(invalid-imei|unknown-imei|registered|expired|pair-mismatch|failure) " VERDICTS,
+      "An identity that is not an IMEI\n" "No record and no range covers the IMEI\n"
+      "Registered, not yet activated\n" "Traveller past its validity date\n"
+      "Locked to its paired IMSIs, used with another\n" "The database cannot be read\n"
+      VERDICTS_HELP)
+{
+	if (eir_policy_set(&g_eird->policy, argv[0], argv[1])) {
+		vty_out(vty, "%% cannot set %s to %s%s", argv[0], argv[1], VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_policy_check_digit, cfg_policy_check_digit_cmd, "check-digit (strict|spare|ignore)",
+      "How to treat the 15th digit of an IMEI\n" "It must be the Luhn check digit\n"
+      "The check digit, or the spare 0 of MAP and NAS\n" "Accept any 15th digit\n")
+{
+	eir_policy_set(&g_eird->policy, "check-digit", argv[0]);
+	return CMD_SUCCESS;
+}
+
+static void write_policy_line(void *ctx, const char *key, const char *value)
+{
+	struct vty *vty = ctx;
+	vty_out(vty, "  %s %s%s", key, value, VTY_NEWLINE);
+}
+
+static int config_write_eir(struct vty *vty)
+{
+	vty_out(vty, "eir%s", VTY_NEWLINE);
+	vty_out(vty, " database %s%s", g_eird->db_path, VTY_NEWLINE);
+	vty_out(vty, " policy%s", VTY_NEWLINE);
+	eir_policy_foreach(&g_eird->policy, write_policy_line, vty);
+	return CMD_SUCCESS;
+}
+
+static int config_write_policy(struct vty *vty)
+{
+	return CMD_SUCCESS;	/* written inside the eir node */
+}
+
+int eird_vty_go_parent(struct vty *vty)
+{
+	return 0;	/* implicit parent tracking does the work */
+}
+
+void eird_vty_init(void)
+{
+	install_element(CONFIG_NODE, &cfg_eir_cmd);
+	install_node(&eir_node, config_write_eir);
+	install_element(EIR_NODE, &cfg_eir_database_cmd);
+	install_element(EIR_NODE, &cfg_eir_policy_cmd);
+	install_node(&policy_node, config_write_policy);
+	install_element(EIR_POLICY_NODE, &cfg_policy_outcome_cmd);
+	install_element(EIR_POLICY_NODE, &cfg_policy_check_digit_cmd);
+}
