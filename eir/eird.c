@@ -64,10 +64,13 @@ static void store_ensure(void)
 	LOGP(DDB, LOGL_NOTICE, "database %s open (%s)\n", g_eird->db_path, eir_store_path(g_eird->store));
 }
 
+void eird_counters_init(void)
+{
+	g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
+}
+
 void eird_check(const struct eir_query *q, struct eir_result *res)
 {
-	if (!g_eird->branches)
-		g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
 	if (!in_batch) {
 		store_ensure();
 		if (g_eird->store && eir_store_begin(g_eird->store) == 0)

@@ -39,6 +39,7 @@ struct eird {
 
 extern struct eird *g_eird;
 
+void eird_counters_init(void);
 /* Decide one query: the store's batch is opened on first use and closed by
  * eird_batch_end() (call it once per loop turn of each front end). */
 void eird_check(const struct eir_query *q, struct eir_result *res);

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 
 	osmo_init_logging2(ctx, &eird_log_info);
 	osmo_stats_init(ctx);
+	eird_counters_init();
 	vty_info.tall_ctx = ctx;
 	vty_init(&vty_info);
 	logging_vty_add_cmds();

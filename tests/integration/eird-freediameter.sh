@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Integration test of eird against a real Diameter peer: fd-mme, an MME's S13
+# side on freeDiameter (libfdcore). CER/CEA, ME-Identity-Checks for IMEIs of
+# every status and policy branch, watchdogs both ways (Tw 6 s on each side),
+# DPR/DPA at shutdown; a freeDiameter peer that is not allow-listed is
+# refused. tshark decodes the capture as the wire oracle: command 324 and
+# the Equipment-Status of every answer.
+# Usage: eird-freediameter.sh BUILD_ROOT SOURCE_ROOT
+set -u
+B=$1 SRC=$2
+EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen FDMME=$B/tests/tools/fd-mme
+work=$(mktemp -d "${TMPDIR:-/tmp}/eird-fd.XXXXXX")
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+passed=0 failed=0
+ok()  { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+DPORT=$(free_port) VPORT=$(free_port)
+
+"$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
+	{ echo "FAIL: cannot build the database"; exit 1; }
+sed -e "s|database /var/lib/eir|database $work/db|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" \
+    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s|peer mme1.example.net|peer mme.example.net|" \
+    -e "s|  unknown-imei greylisted|  unknown-imei unknown|" -e "s| watchdog-interval 30| watchdog-interval 6|" \
+    "$SRC/conf/eird.cfg" >"$work/eird.cfg"
+
+# freeDiameter needs a certificate even without TLS: a throwaway one.
+fd_conf() {	# IDENTITY PORT
+	local dir=$work/fd-$1
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		-days 2 >/dev/null 2>&1 || bad "openssl"
+	cat >"$dir/fd.conf" <<FD
+Identity = "$1";
+Realm = "example.net";
+Port = $2;
+SecPort = $(free_port);
+ListenOn = "127.0.0.1";
+No_SCTP;
+No_IPv6;
+TwTimer = 6;
+TLS_Cred = "$dir/cert.pem", "$dir/key.pem";
+TLS_CA = "$dir/cert.pem";
+LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_rfc5777.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca_3gpp.fdx";
+ConnectPeer = "eir.example.net" { ConnectTo = "127.0.0.1"; Port = $DPORT; No_TLS; };
+FD
+	echo "$dir/fd.conf"
+}
+
+tshark -i lo -f "tcp port $DPORT" -w "$work/s13.pcap" -q >/dev/null 2>"$work/tshark.log" &
+pids+=($!)
+"$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
+eird=$!; pids+=("$eird")
+for _ in $(seq 50); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1
+done
+for _ in $(seq 50); do grep -q "Capturing on" "$work/tshark.log" 2>/dev/null && break; sleep 0.1; done
+
+# Queries "IMEI SV IMSI" and the expected result: Equipment-Status or E5422.
+cat >"$work/cases" <<'CASES'
+35209900176148 23 - 0 active
+490154203237518 01 - 2 registered
+35809101685355 - - 0 traveller
+35000000000001 - - 2 expired
+35000000000002 - - 1 blocked
+35000000000003 - - 2 tracked
+35000000000004 - - 0 exempt
+35000000000005 - 001010000000001 0 paired-exception
+35000000000005 - 001010000000009 1 blocked
+35000000000006 - 001010000000009 2 pair-mismatch
+86000000123456 - - 1 range
+99000000000000 - - E5422 unknown
+352099001761487 - - 1 invalid
+CASES
+awk '{print $1, $2, $3}' "$work/cases" >"$work/queries"
+out=$(timeout 120 "$FDMME" "$(fd_conf mme.example.net "$(free_port)")" eir.example.net "$work/queries" 14 2>"$work/fd.err")
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "fd-mme exit $rc: $(tail -5 "$work/fd.err")"
+while read -r imei sv imsi want branch; do
+	got=$(awk -v i="$imei" -v s="$imsi" '$1 == i && $2 == s {print $3; exit}' <<<"$out")
+	[ "$got" = "$want" ] && ok || bad "$branch ($imei $imsi): got '$got', want '$want'"
+done <"$work/cases"
+grep -qx "open" <<<"$out" && ok || bad "the connection did not survive 14 s of watchdogs"
+
+vty() { python3 - "$VPORT" "$1" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.settimeout(0.2)
+def drain(until, limit=5.0):
+    out, t = b"", time.time()
+    while time.time() - t < limit and not out.rstrip().endswith(until):
+        try:
+            c = s.recv(65536)
+            if not c:
+                break
+            out += c
+        except socket.timeout:
+            pass
+    return out
+drain(b"eird>"); s.sendall(b"enable\r\n"); drain(b"eird#")
+s.sendall(sys.argv[2].encode() + b"\r\n"); print(drain(b"eird#").decode("latin-1"))
+PY
+}
+ctrs=$(vty "show rate-counters" | tr -d '\r')
+counter() { sed -n "s/^ *$1: *\([0-9]*\) .*/\1/p" <<<"$ctrs" | head -1; }
+[ "$(counter diameter:rx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird received no DWR from freeDiameter"
+[ "$(counter diameter:tx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird sent no DWR"
+[ "$(counter s13:rx:ecr)" = 13 ] && ok || bad "ECR counter: '$(counter s13:rx:ecr)'"
+[ "$(counter s13:tx:unknown)" = 1 ] && ok || bad "5422 counter: '$(counter s13:tx:unknown)'"
+[ "$(counter policy:pair-mismatch)" = 1 ] && ok || bad "policy branch counter: '$(counter policy:pair-mismatch)'"
+[ "$(counter diameter:watchdog-close)" = 0 ] && ok || bad "a watchdog closed the connection"
+sleep 0.5
+grep -q "mme.example.net: disconnect (cause" "$work/eird.log" && ok || bad "no DPR from freeDiameter at shutdown"
+
+# A freeDiameter peer that is not allow-listed is refused.
+out=$(timeout 60 "$FDMME" "$(fd_conf intruder.example.net "$(free_port)")" eir.example.net "$work/queries" 2>/dev/null)
+rc=$?
+[ "$rc" -eq 3 ] && ok || bad "intruder: fd-mme exit $rc ($out)"
+grep -q "unknown peer intruder.example.net refused" "$work/eird.log" && ok || bad "intruder not refused in the log"
+
+# tshark, the wire oracle: every ECA is command 324 with the expected status.
+sleep 0.5
+kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
+fields=$(tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cmd.code == 324 && diameter.flags.request == 0' \
+	-T fields -e diameter.cmd.code -e diameter.Equipment-Status -e diameter.Experimental-Result-Code 2>/dev/null)
+[ "$(wc -l <<<"$fields")" = 13 ] && ok || bad "tshark saw $(wc -l <<<"$fields") ECAs, want 13"
+want=$(awk '{print $4}' "$work/cases" | sed 's/^E//' | tr '\n' ' ')
+got=$(awk -F'\t' '{print ($2 != "" ? $2 : $3)}' <<<"$fields" | tr '\n' ' ')
+[ "$got" = "$want" ] && ok || bad "tshark statuses '$got', want '$want'"
+tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cmd.code == 257 && diameter.flags.request == 0' \
+	-T fields -e diameter.Result-Code 2>/dev/null | tr '\n' ' ' | grep -q "2001 3010" && ok || bad "tshark: CEAs not 2001 then 3010"
+
+kill -TERM "$eird"; wait "$eird"; rc=$?
+[ "$rc" -eq 0 ] && ok || bad "eird exit $rc"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
