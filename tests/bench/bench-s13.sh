@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench-s13: eird's S13 throughput and latency against the baseline an EIR
+# built on freeDiameter gets (fd-eir: libfdcore, static verdict), measured
+# in the same run, each server pinned to CPU 0 and eir-bench to CPU 1,
+# alternating ROUNDS times; prints every run, the medians and the ratio.
+# Usage: tests/bench/bench-s13.sh [COUNT] [CONNS] [INFLIGHT] [SECONDS] [ROUNDS]
+#        (defaults 10000000 16 16 10 3; needs a build in ./build with tests)
+set -eu
+cd "$(dirname "$0")/../.."
+N=${1:-10000000} CONNS=${2:-16} INFL=${3:-16} SECS=${4:-10} ROUNDS=${5:-3}
+B=build
+W=$(mktemp -d "${TMPDIR:-/var/tmp}/eir-bench-s13.XXXXXX")
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"' EXIT
+ninja -C $B >/dev/null
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "database: $N IMEIs"
+$B/lmdb-tools/eir-gen --count "$N" -o "$W/full.csv"
+$B/lmdb-tools/eir-sync -q --db "$W/db" import "$W/full.csv"
+# The seeded list: 100000 present IMEIs and as many absent (present + 1).
+awk -F, 'NR > 2 && $1 ~ /^[0-9]+$/ && length($1) >= 14 { print substr($1, 1, 14) }' "$W/full.csv" |
+	awk 'BEGIN { srand(1) } { if (rand() < 200000 / '"$N"') print }' | head -n 100000 >"$W/present"
+awk '{ printf "%014d\n%s\n", $1 + 1, $1 }' "$W/present" >"$W/imeis"
+rm -f "$W/full.csv"
+echo "IMEI list: $(wc -l <"$W/imeis") (half present)"
+
+EPORT=$(port) VPORT=$(port) FPORT=$(port)
+sed -e "s|database /var/lib/eir|database $W/db|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $EPORT|" \
+    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s| logging level all notice| logging level all error|" \
+    conf/eird.cfg >"$W/eird.cfg"
+for i in $(seq 0 $((CONNS - 1))); do echo " peer bench-$i.example.net" >>"$W/eird.cfg"; done
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=eir.example.net -keyout "$W/key.pem" -out "$W/cert.pem" \
+	-days 2 >/dev/null 2>&1
+echo "ALLOW_OLD_TLS ALLOW_IPSEC *.example.net" >"$W/acl.conf"
+cat >"$W/fd.conf" <<FD
+Identity = "eir.example.net";
+Realm = "example.net";
+Port = $FPORT;
+SecPort = $(port);
+ListenOn = "127.0.0.1";
+No_SCTP;
+No_IPv6;
+TLS_Cred = "$W/cert.pem", "$W/key.pem";
+TLS_CA = "$W/cert.pem";
+LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_rfc5777.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca_3gpp.fdx";
+LoadExtension = "/usr/lib/freeDiameter/acl_wl.fdx" : "$W/acl.conf";
+FD
+
+wait_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.1; done; }
+run() {	# NAME PORT -> prints the bench output, records answers/s
+	taskset -c 1 $B/tests/bench/eir-bench s13 --port "$2" --conns "$CONNS" --inflight "$INFL" \
+		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
+}
+eird_rates=() fd_rates=()
+for r in $(seq "$ROUNDS"); do
+	taskset -c 0 $B/eir/eird -c "$W/eird.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
+	wait_port "$EPORT"
+	out=$(run eird "$EPORT"); echo "$out"
+	eird_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
+	kill "$p"; wait "$p" 2>/dev/null || true
+	taskset -c 0 $B/tests/bench/fd-eir "$W/fd.conf" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
+	wait_port "$FPORT"
+	out=$(run fd-eir "$FPORT"); echo "$out"
+	fd_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
+	kill "$p"; wait "$p" 2>/dev/null || true
+done
+med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+me=$(med "${eird_rates[@]}") mf=$(med "${fd_rates[@]}")
+echo "median answers/s: eird $me, freeDiameter baseline $mf, ratio $(awk -v a="$me" -v b="$mf" 'BEGIN { printf "%.1f", a / b }')"
