@@ -61,12 +61,12 @@ for r in $(seq "$ROUNDS"); do
 	wait_port "$EPORT"
 	out=$(run eird "$EPORT"); echo "$out"
 	eird_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
-	kill "$p"; wait "$p" 2>/dev/null || true
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
 	taskset -c 0 $B/tests/bench/fd-eir "$W/fd.conf" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"
 	out=$(run fd-eir "$FPORT"); echo "$out"
 	fd_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
-	kill "$p"; wait "$p" 2>/dev/null || true
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 me=$(med "${eird_rates[@]}") mf=$(med "${fd_rates[@]}")
