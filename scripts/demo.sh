@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The main job: installs what is needed, builds, generates a synthetic
 # registry snapshot with eir-gen, imports it with eir-sync, applies a delta
-# holding an IMEI of every status, and shows eir-db's verdict for each
-# policy branch. Usage (as root on Debian bookworm): ./scripts/demo.sh
+# holding an IMEI of every status, shows eir-db's verdict for each policy
+# branch, then starts eird in the foreground on loopback (Diameter S13 on
+# 127.0.0.1:3868, VTY on 127.0.0.1:4280) and asks it over S13 for a few
+# IMEIs. Ctrl-C stops it. Usage (as root on Debian bookworm): ./scripts/demo.sh
 set -eu -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
-install_packages $BUILD_PACKAGES
+install_packages $BUILD_PACKAGES python3
 configure build
 ninja -C build >/dev/null
 
@@ -47,3 +49,20 @@ done <<'QUERIES'
 QUERIES
 echo
 echo "Look up one IMEI yourself: ./build/lmdb-tools/eir-db --db $db get 35000000000002"
+
+echo "== eird: Diameter S13 on 127.0.0.1:3868, VTY on 127.0.0.1:4280 (Ctrl-C stops it)"
+sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|peer mme1.example.net|peer mme.example.net|" \
+	conf/eird.cfg >demo/eird.cfg
+# Once eird listens, an MME's questions over S13 (answers: 0 whitelisted,
+# 1 blacklisted, 2 greylisted).
+(
+	for _ in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', 3868), 1)" 2>/dev/null && break
+		sleep 0.1
+	done
+	for imei in 35209900176148 35000000000002 35000000000003 99000000000000; do
+		echo "demo: S13 ME-Identity-Check $imei -> Equipment-Status $(python3 tests/integration/s13_one.py 3868 mme.example.net example.net "$imei")"
+	done
+	echo "demo: eird keeps running; try: telnet 127.0.0.1 4280, then 'show rate-counters'"
+) &
+exec ./build/eir/eird -c demo/eird.cfg

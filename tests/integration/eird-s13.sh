@@ -101,9 +101,20 @@ printf '# eir-snapshot version=1 kind=full seq=9 source=test created=2026-11-25\
 "$SYNC" -q --db "$work/db" --force import "$work/new.csv" || bad "import of the new full"
 [ "$(verdict 35000000000002)" = 0 ] && ok || bad "new generation not picked up: $(verdict 35000000000002)"
 
+# The written configuration is a configuration: it starts eird again, and
+# that eird writes the same back.
+wt=$(vty "write terminal" | tr -d '\r')
+sed -n '/^Current configuration:/,/^end$/p' <<<"$wt" | sed '1d;$d' >"$work/written.cfg"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 [ "$rc" -eq 0 ] && ok || bad "eird exit status $rc on SIGTERM"
 grep -q "eird stopping" "$work/eird.log" && ok || bad "no clean stop in the log"
+"$EIRD" -c "$work/written.cfg" >"$work/eird2.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $VPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+wt2=$(vty "write terminal" | tr -d '\r' | sed -n '/^Current configuration:/,/^end$/p' | sed '1d;$d')
+[ -s "$work/written.cfg" ] && [ "$wt2" = "$(cat "$work/written.cfg")" ] && ok ||
+	bad "write terminal does not round-trip: $(diff <(echo "$wt2") "$work/written.cfg" | head -5)"
+kill -TERM "$pid"; wait "$pid"; pid=
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
