@@ -214,22 +214,28 @@ static void timer_cb(void *data)
 		conn_close(c);
 		return;
 	}
-	if (time(NULL) - c->last_rx >= (time_t)D.watchdog) {
-		struct diam_self self = self_for(c);
-		diam_buf_init(&b, buf, sizeof(buf));
-		n = diam_dwr_encode(&b, &self, c->next_hbh++, (uint32_t)random());
-		if (n > 0) {
-			struct msgb *m = msgb_alloc_c(c, (uint16_t)n, "dwr");
-			if (m) {
-				memcpy(msgb_put(m, (unsigned)n), buf, (size_t)n);
-				osmo_stream_srv_send(c->srv, m);
-				c->dwr_pending = true;
-				ctr_inc(DIAM_TX_DWR);
-			}
+	/* Tw counts from the last message received, jittered by up to 2 s
+	 * late (RFC 3539 3.4.1); until then, sleep the rest of it. */
+	time_t idle = time(NULL) - c->last_rx;
+	if (idle < (time_t)D.watchdog) {
+		long rest_ms = ((long)D.watchdog - (long)idle) * 1000 + random() % 2000;
+		arm_timer(c, rest_ms < 200 ? 200 : (unsigned)rest_ms);
+		return;
+	}
+	struct diam_self self = self_for(c);
+	diam_buf_init(&b, buf, sizeof(buf));
+	n = diam_dwr_encode(&b, &self, c->next_hbh++, (uint32_t)random());
+	if (n > 0) {
+		struct msgb *m = msgb_alloc_c(c, (uint16_t)n, "dwr");
+		if (m) {
+			memcpy(msgb_put(m, (unsigned)n), buf, (size_t)n);
+			osmo_stream_srv_send(c->srv, m);
+			c->dwr_pending = true;
+			ctr_inc(DIAM_TX_DWR);
 		}
 	}
-	/* Tw jittered by up to 2 s either way (RFC 3539). */
-	arm_timer(c, D.watchdog * 1000 - 2000 + (unsigned)(random() % 4000));
+	/* The DWA must come within Tw. */
+	arm_timer(c, D.watchdog * 1000);
 }
 
 /* ------------------------------------------------------------- handling */

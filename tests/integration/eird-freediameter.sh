@@ -30,8 +30,8 @@ sed -e "s|database /var/lib/eir|database $work/db|" -e "s|listen tcp 127.0.0.1 3
     "$SRC/conf/eird.cfg" >"$work/eird.cfg"
 
 # freeDiameter needs a certificate even without TLS: a throwaway one.
-fd_conf() {	# IDENTITY PORT
-	local dir=$work/fd-$1
+fd_conf() {	# IDENTITY PORT [TW]
+	local dir=$work/fd-$1-$2
 	mkdir -p "$dir"
 	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$dir/key.pem" -out "$dir/cert.pem" \
 		-days 2 >/dev/null 2>&1 || bad "openssl"
@@ -43,7 +43,7 @@ SecPort = $(free_port);
 ListenOn = "127.0.0.1";
 No_SCTP;
 No_IPv6;
-TwTimer = 6;
+TwTimer = ${3:-30};
 TLS_Cred = "$dir/cert.pem", "$dir/key.pem";
 TLS_CA = "$dir/cert.pem";
 LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
@@ -81,14 +81,16 @@ cat >"$work/cases" <<'CASES'
 352099001761487 - - 1 invalid
 CASES
 awk '{print $1, $2, $3}' "$work/cases" >"$work/queries"
-out=$(timeout 120 "${fdmme[@]}" "$(fd_conf mme.example.net "$(free_port)")" eir.example.net "$work/queries" 14 2>"$work/fd.err")
+# Watchdogs, one direction at a time (whoever fires first resets the other):
+# here eird's Tw is 6 s and freeDiameter's 30 s, so eird sends DWR.
+out=$(timeout 120 "${fdmme[@]}" "$(fd_conf mme.example.net "$(free_port)" 30)" eir.example.net "$work/queries" 10 2>"$work/fd.err")
 rc=$?
 [ "$rc" -eq 0 ] && ok || bad "fd-mme exit $rc: $(tail -5 "$work/fd.err")"
 while read -r imei sv imsi want branch; do
 	got=$(awk -v i="$imei" -v s="$imsi" '$1 == i && $2 == s {print $3; exit}' <<<"$out")
 	[ "$got" = "$want" ] && ok || bad "$branch ($imei $imsi): got '$got', want '$want'"
 done <"$work/cases"
-grep -qx "open" <<<"$out" && ok || bad "the connection did not survive 14 s of watchdogs"
+grep -qx "open" <<<"$out" && ok || bad "the connection did not survive eird's watchdog"
 
 vty() { python3 - "$VPORT" "$1" <<'PY'
 import socket, sys, time
@@ -105,13 +107,15 @@ def drain(until, limit=5.0):
         except socket.timeout:
             pass
     return out
-drain(b"eird>"); s.sendall(b"enable\r\n"); drain(b"eird#")
-s.sendall(sys.argv[2].encode() + b"\r\n"); print(drain(b"eird#").decode("latin-1"))
+drain(b"eird>"); s.sendall(b"enable\r\n"); drain(b"#")
+out = b""
+for cmd in sys.argv[2].split(";"):
+    s.sendall(cmd.encode() + b"\r\n"); out = drain(b"#")
+print(out.decode("latin-1"))
 PY
 }
 ctrs=$(vty "show rate-counters" | tr -d '\r')
 counter() { sed -n "s/^ *$1: *\([0-9]*\) .*/\1/p" <<<"$ctrs" | head -1; }
-[ "$(counter diameter:rx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird received no DWR from freeDiameter"
 [ "$(counter diameter:tx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird sent no DWR"
 [ "$(counter s13:rx:ecr)" = 13 ] && ok || bad "ECR counter: '$(counter s13:rx:ecr)'"
 [ "$(counter s13:tx:unknown)" = 1 ] && ok || bad "5422 counter: '$(counter s13:tx:unknown)'"
@@ -119,6 +123,17 @@ counter() { sed -n "s/^ *$1: *\([0-9]*\) .*/\1/p" <<<"$ctrs" | head -1; }
 [ "$(counter diameter:watchdog-close)" = 0 ] && ok || bad "a watchdog closed the connection"
 sleep 0.5
 grep -q "mme.example.net: disconnect (cause" "$work/eird.log" && ok || bad "no DPR from freeDiameter at shutdown"
+
+# The other direction: eird's Tw raised to 30 s at run time (VTY), a
+# freeDiameter peer with Tw 6 s sends DWR and eird answers.
+vty "configure terminal;diameter;watchdog-interval 30;end" >/dev/null
+echo "35209900176148 - -" >"$work/one"
+out2=$(timeout 120 "${fdmme[@]}" "$(fd_conf mme.example.net "$(free_port)" 6)" eir.example.net "$work/one" 10 2>>"$work/fd.err")
+grep -qx "open" <<<"$out2" && ok || bad "the connection did not survive freeDiameter's watchdog"
+ctrs=$(vty "show rate-counters" | tr -d '\r')
+[ "$(counter diameter:rx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird received no DWR from freeDiameter"
+[ "$(counter diameter:watchdog-close)" = 0 ] && ok || bad "a watchdog closed a connection"
+[ "$(counter s13:rx:ecr)" = 14 ] && ok || bad "ECR counter after the second peer: '$(counter s13:rx:ecr)'"
 
 # A freeDiameter peer that is not allow-listed is refused.
 out=$(timeout 60 "${fdmme[@]}" "$(fd_conf intruder.example.net "$(free_port)")" eir.example.net "$work/queries" 2>/dev/null)
@@ -131,12 +146,14 @@ sleep 0.5
 kill "${pids[0]}" 2>/dev/null; wait "${pids[0]}" 2>/dev/null
 fields=$(tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cmd.code == 324 && diameter.flags.request == 0' \
 	-T fields -e diameter.cmd.code -e diameter.Equipment-Status -e diameter.Experimental-Result-Code 2>/dev/null)
-[ "$(wc -l <<<"$fields")" = 13 ] && ok || bad "tshark saw $(wc -l <<<"$fields") ECAs, want 13"
-want=$(awk '{print $4}' "$work/cases" | sed 's/^E//' | tr '\n' ' ')
+[ "$(wc -l <<<"$fields")" = 14 ] && ok || bad "tshark saw $(wc -l <<<"$fields") ECAs, want 14"
+want="$(awk '{print $4}' "$work/cases" | sed 's/^E//' | tr '\n' ' ')0 "	# + the second peer's query
 got=$(awk -F'\t' '{print ($2 != "" ? $2 : $3)}' <<<"$fields" | tr '\n' ' ')
 [ "$got" = "$want" ] && ok || bad "tshark statuses '$got', want '$want'"
-tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cmd.code == 257 && diameter.flags.request == 0' \
-	-T fields -e diameter.Result-Code 2>/dev/null | tr '\n' ' ' | grep -q "2001 3010" && ok || bad "tshark: CEAs not 2001 then 3010"
+ceas=$(tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cmd.code == 257 && diameter.flags.request == 0' \
+	-T fields -e diameter.Result-Code 2>/dev/null | tr '\n' ' ')
+# freeDiameter retries a refused connection: one 3010 or more.
+grep -Eq '^2001 2001 (3010 )+$' <<<"$ceas" && ok || bad "tshark: CEAs '$ceas', want 2001, 2001, then 3010 for the intruder"
 
 kill -TERM "$eird"; wait "$eird"; rc=$?
 [ "$rc" -eq 0 ] && ok || bad "eird exit $rc"
