@@ -392,8 +392,15 @@ int main(int argc, char **argv)
 		else if (fwrite(g.buf, 1, g.len, g.f) != g.len)
 			g.err = EIO;
 	}
-	if (g.gz ? gzclose(g.gz) != Z_OK : (g.f != stdout ? fclose(g.f) : fflush(g.f)) != 0)
+	if (g.gz) {
+		if (gzclose(g.gz) != Z_OK)
+			g.err = EIO;
+	} else if (g.f == stdout) {
+		if (fflush(stdout) != 0)
+			g.err = EIO;
+	} else if (fclose(g.f) != 0) {
 		g.err = EIO;
+	}
 	if (g.err || !rows) {
 		fprintf(stderr, "eir-gen: writing %s failed: %s\n", output ? output : "stdout",
 			strerror(g.err ? g.err : ENOMEM));

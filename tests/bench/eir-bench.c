@@ -241,6 +241,8 @@ static void load_imeis(const char *file, uint64_t seed)
 {
 	size_t cap = 1 << 16;
 	imeis = malloc(cap * sizeof(*imeis));
+	if (!imeis)
+		exit(1);
 	if (file) {
 		FILE *f = fopen(file, "r");
 		if (!f) {
@@ -249,8 +251,13 @@ static void load_imeis(const char *file, uint64_t seed)
 		}
 		while (fscanf(f, "%19s", imeis[n_imeis]) == 1) {
 			if (++n_imeis == cap) {
+				void *grown = realloc(imeis, 2 * cap * sizeof(*imeis));
+				if (!grown) {
+					fprintf(stderr, "eir-bench: out of memory\n");
+					exit(1);
+				}
+				imeis = grown;
 				cap *= 2;
-				imeis = realloc(imeis, cap * sizeof(*imeis));
 			}
 		}
 		fclose(f);
