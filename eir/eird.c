@@ -64,6 +64,22 @@ static void store_ensure(void)
 	LOGP(DDB, LOGL_NOTICE, "database %s open (%s)\n", g_eird->db_path, eir_store_path(g_eird->store));
 }
 
+/* The failure branch is an alarm, but at hundreds of thousands of answers
+ * a second it is logged at most once a second, with the count since. */
+static void failure_alarm(int err)
+{
+	static uint64_t next_ms, suppressed;
+
+	if (now_ms() < next_ms) {
+		suppressed++;
+		return;
+	}
+	LOGP(DDB, LOGL_ERROR, "store failure: %s; answering with policy failure (%llu more since the last report)\n",
+	     strerror(-err), (unsigned long long)suppressed);
+	suppressed = 0;
+	next_ms = now_ms() + 1000;
+}
+
 void eird_counters_init(void)
 {
 	g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
@@ -92,7 +108,7 @@ void eird_check(const struct eir_query *q, struct eir_result *res)
 	}
 	rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
 	if (res->branch == EIR_BR_FAILURE)
-		LOGP(DDB, LOGL_ERROR, "store failure: %s\n", strerror(-res->store_err));
+		failure_alarm(res->store_err);
 }
 
 void eird_batch_end(void)

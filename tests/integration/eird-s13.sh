@@ -116,5 +116,19 @@ wt2=$(vty "write terminal" | tr -d '\r' | sed -n '/^Current configuration:/,/^en
 	bad "write terminal does not round-trip: $(diff <(echo "$wt2") "$work/written.cfg" | head -5)"
 kill -TERM "$pid"; wait "$pid"; pid=
 
+# No database yet (first start before eir-sync ran): answers follow policy
+# failure (whitelisted) and the alarm is logged; once eir-sync has written
+# the database, real verdicts follow within a second, without a restart.
+sed -e "s|database $work/db|database $work/late-db|" "$work/eird.cfg" >"$work/late.cfg"
+"$EIRD" -c "$work/late.cfg" >"$work/late.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+[ "$(verdict 35000000000002)" = 0 ] && ok || bad "no database: not the failure outcome"
+grep -q "cannot open the database" "$work/late.log" && ok || bad "no database: no alarm in the log"
+"$SYNC" -q --db "$work/late-db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" || bad "late import"
+sleep 1.2
+[ "$(verdict 35000000000002)" = 1 ] && ok || bad "database not picked up after it appeared: $(verdict 35000000000002)"
+kill -TERM "$pid"; wait "$pid"; pid=
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
