@@ -26,6 +26,26 @@ sed -e "s|database /var/lib/eir|database $work/db|" -e "s|listen tcp 127.0.0.1 3
     -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s|peer mme1.example.net|peer $HOST|" \
     -e "s|  unknown-imei greylisted|  unknown-imei unknown|" "$SRC/conf/eird.cfg" >"$work/eird.cfg"
 
+# The libosmocore statsd reporter ships eird's counters: a UDP listener on
+# loopback records what arrives.
+SPORT=$(free_port)
+cat >>"$work/eird.cfg" <<STATS
+stats interval 1
+stats reporter statsd
+ remote-ip 127.0.0.1
+ remote-port $SPORT
+ level global
+ enable
+STATS
+python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $SPORT))
+with open(sys.argv[1], 'ab', buffering=0) as f:
+    while True:
+        f.write(s.recv(65536) + b'\n')
+" "$work/statsd.txt" &
+statsd=$!
+
 "$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1; done
@@ -101,6 +121,11 @@ printf '# eir-snapshot version=1 kind=full seq=9 source=test created=2026-11-25\
 "$SYNC" -q --db "$work/db" --force import "$work/new.csv" || bad "import of the new full"
 [ "$(verdict 35000000000002)" = 0 ] && ok || bad "new generation not picked up: $(verdict 35000000000002)"
 
+sleep 2.2
+kill "$statsd" 2>/dev/null; wait "$statsd" 2>/dev/null
+grep -aEq 'diameter\.0\.s13\.rx\.ecr:[1-9][0-9]*\|c' "$work/statsd.txt" && ok || bad "statsd: no s13:rx:ecr counter arrived"
+grep -aEq 'eir\.0\.policy\.active:[1-9][0-9]*\|c' "$work/statsd.txt" && ok || bad "statsd: no policy branch counter arrived"
+
 # The written configuration is a configuration: it starts eird again, and
 # that eird writes the same back.
 wt=$(vty "write terminal" | tr -d '\r')
@@ -129,6 +154,22 @@ grep -q "cannot open the database" "$work/late.log" && ok || bad "no database: n
 sleep 1.2
 [ "$(verdict 35000000000002)" = 1 ] && ok || bad "database not picked up after it appeared: $(verdict 35000000000002)"
 kill -TERM "$pid"; wait "$pid"; pid=
+
+# SCTP: selectable by configuration; where the kernel has no SCTP, eird
+# refuses to start and says why.
+sed -e "s|listen tcp 127.0.0.1 $DPORT|listen sctp 127.0.0.1 $DPORT|" -e "s|^stats.*||" -e "/^ remote-\| level global\| enable/d" \
+	"$work/eird.cfg" >"$work/sctp.cfg"
+if python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132)' 2>/dev/null; then
+	"$EIRD" -c "$work/sctp.cfg" >"$work/sctp.log" 2>&1 &
+	pid=$!; sleep 0.5
+	grep -q "listening on sctp 127.0.0.1 $DPORT" "$work/sctp.log" && ok || bad "sctp listener: $(tail -2 "$work/sctp.log")"
+	kill -TERM "$pid"; wait "$pid"; pid=
+else
+	timeout 10 "$EIRD" -c "$work/sctp.cfg" >"$work/sctp.log" 2>&1; rc=$?
+	[ "$rc" -eq 1 ] && ok || bad "no kernel SCTP: eird exit $rc, want 1"
+	grep -q "cannot listen on sctp 127.0.0.1 $DPORT (does this kernel have SCTP?)" "$work/sctp.log" && ok ||
+		bad "no kernel SCTP: no clear message: $(tail -2 "$work/sctp.log")"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -412,6 +412,39 @@ static void test_walk(void **state)
 	tmpdir_free(dir);
 }
 
+/* A writer that grows the map under an open reader: the reader's next
+ * batch meets MDB_MAP_RESIZED, adopts the new size and carries on. */
+static void test_reader_survives_map_growth(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer_opts small = { .mode = EIR_WRITE_REPLACE, .map_size = 1ULL << 20 };
+	struct eir_writer_opts big = { .mode = EIR_WRITE_UPDATE, .map_size = 256ULL << 20 };
+	struct eir_writer *w;
+	struct eir_record got;
+	struct eir_store *s;
+	char err[256];
+
+	assert_int_equal(eir_writer_open(&w, dir, &small, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	eir_store_end(s);
+
+	/* 200k records need far more than the first megabyte. */
+	assert_int_equal(eir_writer_open(&w, dir, &big, err, sizeof(err)), 0);
+	for (uint64_t i = 0; i < 200000; i++)
+		eir_writer_put(w, 40000000000000ULL + i, &(struct eir_record){ .status = EIR_STATUS_BLOCKED }, NULL, 0);
+	commit(w);
+
+	assert_int_equal(eir_store_begin(s), 0);
+	assert_int_equal(eir_store_get(s, 40000000199999ULL, &got), 0);
+	assert_int_equal(got.status, EIR_STATUS_BLOCKED);
+	assert_int_equal(eir_store_reopen_count(s), 0);	/* same generation, bigger map */
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
 /* A reader process loops over batches while the writer alternates full
  * replacements and in-place updates. Every record of generation k carries
  * valid_until = BASE_T + k and meta seq = k, so a batch that mixed two
@@ -502,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_value_and_schema),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_reader_never_sees_mixed_state),
+		cmocka_unit_test(test_reader_survives_map_growth),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
