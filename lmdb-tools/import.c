@@ -196,6 +196,19 @@ static int cmp_xrow(const void *a, const void *b)
 	return (x->first > y->first) - (x->first < y->first);
 }
 
+/* Application order of a delta: IMEIs by key, then range deletions before
+ * range additions, so that a delta moving a range does not collide with
+ * the rule it removes. */
+static int cmp_apply(const void *a, const void *b)
+{
+	const struct xrow *x = a, *y = b;
+	if (x->is_range != y->is_range)
+		return x->is_range - y->is_range;
+	if (x->is_range && (x->op == EIR_SNAP_DEL) != (y->op == EIR_SNAP_DEL))
+		return x->op == EIR_SNAP_DEL ? -1 : 1;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
 /* After the fact, the two lines that carry a duplicate IMEI (a second pass
  * over the file, only on this error path). */
 static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2])
@@ -492,6 +505,8 @@ static enum import_status import_delta(struct ctx *c)
 			goto out;
 		}
 	}
+	if (rows.n > 1)
+		qsort(xr, rows.n, rows.size, cmp_apply);
 	c->res->parse_s = now_s() - t0;
 
 	t0 = now_s();
