@@ -841,7 +841,8 @@ static void werr(struct eir_writer *w, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(w->errmsg))
+	/* Data conflicts say it all; system errors get their errno text. */
+	if (rc != -EEXIST && rc != -ENOENT && rc != -EINVAL && n >= 0 && (size_t)n < sizeof(w->errmsg))
 		snprintf(w->errmsg + n, sizeof(w->errmsg) - (size_t)n, ": %s", strerror(-rc));
 }
 
@@ -1107,7 +1108,8 @@ void eir_writer_put(struct eir_writer *w, uint64_t imei, const struct eir_record
 		return;
 	if (imei > EIR_IMEI_MAX || r.status == EIR_STATUS_NONE || r.status >= EIR_STATUS_COUNT ||
 	    n_imsis > EIR_MAX_PAIRS || ((r.flags & EIR_REC_LOCKED) && !n_imsis)) {
-		werr(w, -EINVAL, "IMEI %014llu: invalid record", (unsigned long long)imei);
+		werr(w, -EINVAL, "IMEI %014llu: invalid record (status, more than %d IMSIs, or locked without IMSIs)",
+		     (unsigned long long)imei, EIR_MAX_PAIRS);
 		return;
 	}
 	r.flags = (uint8_t)((r.flags & EIR_REC_LOCKED) | (n_imsis ? EIR_REC_HAS_PAIRS : 0));
@@ -1161,7 +1163,8 @@ void eir_writer_del(struct eir_writer *w, uint64_t imei)
 	if (rc == 0)
 		rc = -ENOENT;
 	if (rc < 0) {
-		werr(w, rc, "IMEI %014llu: delete", (unsigned long long)imei);
+		werr(w, rc, rc == -ENOENT ? "IMEI %014llu: delete: not in the database" : "IMEI %014llu: delete",
+		     (unsigned long long)imei);
 		return;
 	}
 	rc = mdb_cursor_del(w->imei_cur, 0);	/* drop_old left it on the record */
@@ -1247,7 +1250,8 @@ void eir_writer_del_range(struct eir_writer *w, uint64_t first)
 	eir_u64_put(kb, first);
 	rc = mdb_del(w->txn, w->dbi.range, &k, NULL);
 	if (rc) {
-		werr(w, lmdb_errno(rc), "range %014llu: delete", (unsigned long long)first);
+		werr(w, lmdb_errno(rc), rc == MDB_NOTFOUND ? "range %014llu: delete: no range starts there"
+							   : "range %014llu: delete", (unsigned long long)first);
 		return;
 	}
 	w->meta.ranges--;
