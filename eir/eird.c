@@ -106,7 +106,8 @@ void eird_check(const struct eir_query *q, struct eir_result *res)
 			res->imei_err = q->imei_err;
 		}
 	}
-	rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
+	if (g_eird->counting)
+		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
 	if (res->branch == EIR_BR_FAILURE)
 		failure_alarm(res->store_err);
 }

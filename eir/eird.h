@@ -31,6 +31,9 @@ struct eird {
 	void *ctx;
 	const char *config_file;
 	char *db_path;
+	char *stats_socket;		/* NULL: none */
+	char *stats_group;
+	bool counting;			/* off only to measure what counting costs */
 	struct eir_policy policy;
 	struct eir_store *store;	/* NULL while the database cannot be opened */
 	uint64_t store_retry_at;	/* monotonic ms of the next open attempt */

@@ -24,10 +24,12 @@
 
 #include "eird.h"
 #include "server.h"
+#include "socket.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG "/etc/eir/eird.cfg"
 #define DEFAULT_DB "/var/lib/eir"
+#define DEFAULT_STATS_SOCKET "/run/eir/eird.sock"
 #define VTY_PORT 4280
 
 struct eird *g_eird;
@@ -112,7 +114,9 @@ int main(int argc, char **argv)
 	g_eird->ctx = ctx;
 	g_eird->config_file = DEFAULT_CONFIG;
 	g_eird->db_path = talloc_strdup(ctx, DEFAULT_DB);
+	g_eird->stats_socket = talloc_strdup(ctx, DEFAULT_STATS_SOCKET);
 	eir_policy_defaults(&g_eird->policy);
+	g_eird->counting = true;
 
 	osmo_init_logging2(ctx, &eird_log_info);
 	osmo_stats_init(ctx);
@@ -142,6 +146,8 @@ int main(int argc, char **argv)
 	 * until eir-sync has written one, and the alarm is logged. */
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (diameter_start() < 0)
+		return 1;
+	if (stats_socket_start(g_eird->stats_socket, g_eird->stats_group) < 0)
 		return 1;
 
 	signal(SIGINT, on_signal);

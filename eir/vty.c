@@ -25,6 +25,35 @@ DEFUN(cfg_eir_database, cfg_eir_database_cmd, "database PATH",
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_eir_stats_socket, cfg_eir_stats_socket_cmd, "stats-socket PATH",
+      "Unix socket for the NOC: stats, prometheus, json\n" "Path (default /run/eir/eird.sock)\n")
+{
+	osmo_talloc_replace_string(g_eird->ctx, &g_eird->stats_socket, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_no_stats_socket, cfg_eir_no_stats_socket_cmd, "no stats-socket",
+      NO_STR "No stats socket\n")
+{
+	TALLOC_FREE(g_eird->stats_socket);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_stats_group, cfg_eir_stats_group_cmd, "stats-socket-group NAME",
+      "Group that may use the stats socket (mode 0660)\n" "Group name\n")
+{
+	osmo_talloc_replace_string(g_eird->ctx, &g_eird->stats_group, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_counting, cfg_eir_counting_cmd, "counting (on|off)",
+      "Count S13 requests, verdicts, policy branches and latency\n"
+      "Count (default)\n" "Do not count: only to measure what counting costs\n")
+{
+	g_eird->counting = !strcmp(argv[0], "on");
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_eir_policy, cfg_eir_policy_cmd, "policy", "Configure the outcome of each policy branch\n")
 {
 	vty->node = EIR_POLICY_NODE;
@@ -68,6 +97,14 @@ static int config_write_eir(struct vty *vty)
 {
 	vty_out(vty, "eir%s", VTY_NEWLINE);
 	vty_out(vty, " database %s%s", g_eird->db_path, VTY_NEWLINE);
+	if (g_eird->stats_socket)
+		vty_out(vty, " stats-socket %s%s", g_eird->stats_socket, VTY_NEWLINE);
+	else
+		vty_out(vty, " no stats-socket%s", VTY_NEWLINE);
+	if (g_eird->stats_group)
+		vty_out(vty, " stats-socket-group %s%s", g_eird->stats_group, VTY_NEWLINE);
+	if (!g_eird->counting)
+		vty_out(vty, " counting off%s", VTY_NEWLINE);
 	vty_out(vty, " policy%s", VTY_NEWLINE);
 	eir_policy_foreach(&g_eird->policy, write_policy_line, vty);
 	return CMD_SUCCESS;
@@ -88,6 +125,10 @@ void eird_vty_init(void)
 	install_element(CONFIG_NODE, &cfg_eir_cmd);
 	install_node(&eir_node, config_write_eir);
 	install_element(EIR_NODE, &cfg_eir_database_cmd);
+	install_element(EIR_NODE, &cfg_eir_stats_socket_cmd);
+	install_element(EIR_NODE, &cfg_eir_no_stats_socket_cmd);
+	install_element(EIR_NODE, &cfg_eir_stats_group_cmd);
+	install_element(EIR_NODE, &cfg_eir_counting_cmd);
 	install_element(EIR_NODE, &cfg_eir_policy_cmd);
 	install_node(&policy_node, config_write_policy);
 	install_element(EIR_POLICY_NODE, &cfg_policy_outcome_cmd);

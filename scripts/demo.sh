@@ -51,7 +51,7 @@ echo
 echo "Look up one IMEI yourself: ./build/lmdb-tools/eir-db --db $db get 35000000000002"
 
 echo "== eird: Diameter S13 on 127.0.0.1:3868, VTY on 127.0.0.1:4280 (Ctrl-C stops it)"
-sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|peer mme1.example.net|peer mme.example.net|" \
+sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $PWD/demo/eird.sock|" -e "s|peer mme1.example.net|peer mme.example.net|" \
 	conf/eird.cfg >demo/eird.cfg
 # Once eird listens, an MME's questions over S13 (answers: 0 whitelisted,
 # 1 blacklisted, 2 greylisted).

@@ -26,6 +26,7 @@
 #include <osmocom/vty/vty.h>
 
 #include "diam.h"
+#include "hist.h"
 #include "eird.h"
 #include "imei.h"
 #include "msg.h"
@@ -109,6 +110,7 @@ struct conn {
 	time_t last_rx;
 	bool dwr_pending;
 	uint32_t next_hbh;
+	uint64_t read_ns;	/* when the current batch was read */
 };
 
 static struct {
@@ -116,12 +118,20 @@ static struct {
 	unsigned watchdog;		/* Tw, seconds */
 	struct llist_head listens, peers, conns;
 	struct rate_ctr_group *ctrs;
+	struct eir_hist latency;
 } D = {
 	.watchdog = 30,
 	.listens = LLIST_HEAD_INIT(D.listens),
 	.peers = LLIST_HEAD_INIT(D.peers),
 	.conns = LLIST_HEAD_INIT(D.conns),
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static void ctr_inc(int i)
 {
@@ -318,7 +328,8 @@ static void handle_ecr(struct conn *c, const uint8_t *msg, size_t len, const str
 	struct eir_query q = { 0 };
 	struct eir_result res;
 
-	ctr_inc(S13_RX_ECR);
+	if (g_eird->counting)
+		ctr_inc(S13_RX_ECR);
 	if (s13_ecr_decode(msg, len, &r, &f)) {
 		answer_error(c, msg, len, h, &f);
 		return;
@@ -333,7 +344,10 @@ static void handle_ecr(struct conn *c, const uint8_t *msg, size_t len, const str
 	eird_check(&q, &res);
 	EMIT(c, s13_eca_encode(&b_, h, r.session_id, &self,
 			       res.verdict == EIR_UNKNOWN ? -1 : (int)res.verdict));
-	ctr_inc(tx_ctr[res.verdict]);
+	if (g_eird->counting) {
+		ctr_inc(tx_ctr[res.verdict]);
+		eir_hist_add(&D.latency, mono_ns() - c->read_ns);
+	}
 	LOGP(DDIAM, LOGL_DEBUG, "%s: IMEI %.*s -> %s (%s)\n", c->peer_host, (int)r.imei.n, r.imei.p,
 	     eir_verdict_name(res.verdict), eir_branch_name(res.branch));
 }
@@ -420,6 +434,7 @@ static int read_cb(struct osmo_stream_srv *srv)
 	}
 	c->rlen += (size_t)n;
 	c->last_rx = time(NULL);
+	c->read_ns = mono_ns();
 	for (;;) {
 		long len = diam_frame(c->rbuf + off, c->rlen - off, MAX_MSG);
 		if (len == 0)
@@ -489,6 +504,26 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	llist_add_tail(&c->list, &D.conns);
 	LOGP(DDIAM, LOGL_INFO, "%s: connected\n", c->remote_addr);
 	return 0;
+}
+
+struct rate_ctr_group *diameter_counters(void)
+{
+	return D.ctrs;
+}
+
+struct eir_hist *diameter_latency(void)
+{
+	return &D.latency;
+}
+
+void diameter_foreach_conn(void (*fn)(void *ctx, const char *peer, const char *addr, const char *state),
+			   void *ctx)
+{
+	static const char *const st[] = { "wait-cer", "open", "closing" };
+	struct conn *c;
+
+	llist_for_each_entry(c, &D.conns, list)
+		fn(ctx, c->peer_host[0] ? c->peer_host : "-", c->remote_addr, st[c->state]);
 }
 
 int diameter_start(void)

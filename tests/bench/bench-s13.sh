@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench-s13: eird's S13 throughput and latency against the baseline an EIR
-# built on freeDiameter gets (fd-eir: libfdcore, static verdict), measured
-# in the same run, each server pinned to CPU 0 and eir-bench to CPU 1,
-# alternating ROUNDS times; prints every run, the medians and the ratio.
+# built on freeDiameter gets (fd-eir: libfdcore, static verdict), and what
+# eird's counting (counters, latency histogram) costs: eird with
+# `counting off` in the same run. Each server pinned to CPU 0 and eir-bench
+# to CPU 1, alternating ROUNDS times; prints every run, medians and ratios.
 # Usage: tests/bench/bench-s13.sh [COUNT] [CONNS] [INFLIGHT] [SECONDS] [ROUNDS]
 #        (defaults 10000000 16 16 10 3; needs a build in ./build with tests)
 set -eu
@@ -26,10 +27,11 @@ rm -f "$W/full.csv"
 echo "IMEI list: $(wc -l <"$W/imeis") (half present)"
 
 EPORT=$(port) VPORT=$(port) FPORT=$(port)
-sed -e "s|database /var/lib/eir|database $W/db|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $EPORT|" \
+sed -e "s|database /var/lib/eir|database $W/db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $W/eird.sock|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $EPORT|" \
     -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s| logging level all notice| logging level all error|" \
     conf/eird.cfg >"$W/eird.cfg"
 for i in $(seq 0 $((CONNS - 1))); do echo " peer bench-$i.example.net" >>"$W/eird.cfg"; done
+sed 's|^ database .*|&\n counting off|' "$W/eird.cfg" >"$W/eird-nocount.cfg"
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=eir.example.net -keyout "$W/key.pem" -out "$W/cert.pem" \
 	-days 2 >/dev/null 2>&1
 echo "ALLOW_OLD_TLS ALLOW_IPSEC *.example.net" >"$W/acl.conf"
@@ -55,12 +57,17 @@ run() {	# NAME PORT -> prints the bench output, records answers/s
 	taskset -c 1 $B/tests/bench/eir-bench s13 --port "$2" --conns "$CONNS" --inflight "$INFL" \
 		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
 }
-eird_rates=() fd_rates=()
+eird_rates=() fd_rates=() nocount_rates=()
 for r in $(seq "$ROUNDS"); do
 	taskset -c 0 $B/eir/eird -c "$W/eird.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$EPORT"
 	out=$(run eird "$EPORT"); echo "$out"
 	eird_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+	taskset -c 0 $B/eir/eird -c "$W/eird-nocount.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
+	wait_port "$EPORT"
+	out=$(run "eird counting off" "$EPORT"); echo "$out"
+	nocount_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
 	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
 	taskset -c 0 $B/tests/bench/fd-eir "$W/fd.conf" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"
@@ -69,5 +76,6 @@ for r in $(seq "$ROUNDS"); do
 	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-me=$(med "${eird_rates[@]}") mf=$(med "${fd_rates[@]}")
+me=$(med "${eird_rates[@]}") mf=$(med "${fd_rates[@]}") mn=$(med "${nocount_rates[@]}")
 echo "median answers/s: eird $me, freeDiameter baseline $mf, ratio $(awk -v a="$me" -v b="$mf" 'BEGIN { printf "%.1f", a / b }')"
+echo "counting cost: eird $me with counting, $mn without: $(awk -v a="$me" -v b="$mn" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')% of throughput"

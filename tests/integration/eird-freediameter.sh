@@ -24,7 +24,7 @@ DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
 	{ echo "FAIL: cannot build the database"; exit 1; }
-sed -e "s|database /var/lib/eir|database $work/db|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" \
+sed -e "s|database /var/lib/eir|database $work/db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $work/eird.sock|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" \
     -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s|peer mme1.example.net|peer mme.example.net|" \
     -e "s|  unknown-imei greylisted|  unknown-imei unknown|" -e "s| watchdog-interval 30| watchdog-interval 6|" \
     "$SRC/conf/eird.cfg" >"$work/eird.cfg"
@@ -154,6 +154,29 @@ ceas=$(tshark -r "$work/s13.pcap" -d "tcp.port==$DPORT,diameter" -Y 'diameter.cm
 	-T fields -e diameter.Result-Code 2>/dev/null | tr '\n' ' ')
 # freeDiameter retries a refused connection: one 3010 or more.
 grep -Eq '^2001 2001 (3010 )+$' <<<"$ceas" && ok || bad "tshark: CEAs '$ceas', want 2001, 2001, then 3010 for the intruder"
+
+# The NOC view: every counter through the stats socket, in all three
+# formats, against what this test sent (the case table plus the second
+# peer's one active IMEI); then clients misbehaving.
+expect=$(awk 'BEGIN { b["active"] = 1; w = 1 }
+	{ b[$5]++; if ($4 == "0") w++; else if ($4 == "1") k++; else if ($4 == "2") g++; else u++ }
+	END {
+		printf "{\"s13_rx_ecr\": %d, \"latency_count\": %d, \"s13_tx_whitelisted\": %d, \"s13_tx_blacklisted\": %d, \"s13_tx_greylisted\": %d, \"s13_tx_unknown\": %d, \"failure\": 0",
+			NR + 1, NR + 1, w, k, g, u
+		for (x in b) printf ", \"%s\": %d", x, b[x]
+		print "}"
+	}' "$work/cases")
+out=$(timeout 120 python3 "$SRC/tests/integration/stats_check.py" "$B/eir/eir-stat" "$work/eird.sock" "$expect" 2>&1)
+rc=$?
+echo "$out" | grep -v '^[0-9]* passed'
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
+[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
+[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "stats_check.py exit $rc"
+watch=$("$B/eir/eir-stat" -s "$work/eird.sock" --watch 0.2 --count 2)
+[ "$(grep -c '^S13 ' <<<"$watch")" = 2 ] && grep -q '^policy branch  *total  *per second' <<<"$watch" && ok ||
+	bad "eir-stat --watch: $watch"
+"$B/eir/eir-stat" -s "$work/nothing.sock" >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 1 ] && ok || bad "eir-stat without eird: exit $rc"
 
 kill -TERM "$eird"; wait "$eird"; rc=$?
 [ "$rc" -eq 0 ] && ok || bad "eird exit $rc"

@@ -1,0 +1,533 @@
+/* eird's stats socket: a Unix stream socket for the NOC. One command per
+ * line (stats, prometheus, json, reset, help); each response ends with an
+ * empty line. Clients are bounded in number and in pending output, and
+ * written to without blocking: a slow or stuck client loses its connection,
+ * never eird's time. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <osmocom/core/linuxlist.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/talloc.h>
+
+#include "eird.h"
+#include "hist.h"
+#include "server.h"
+#include "socket.h"
+#include "store.h"
+#include "timefmt.h"
+
+#define MAX_CLIENTS 32
+#define MAX_LINE 256
+#define MAX_PENDING (1 << 20)	/* output a client may leave unread */
+
+struct client {
+	struct llist_head list;
+	struct osmo_fd ofd;
+	char in[MAX_LINE];
+	size_t inlen;
+	char *out;
+	size_t outlen, outcap;
+};
+
+static struct {
+	struct osmo_fd listen;
+	struct llist_head clients;
+	unsigned n_clients;
+	time_t started;
+} S = { .clients = LLIST_HEAD_INIT(S.clients) };
+
+/* ------------------------------------------------------------ output */
+
+struct out {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (o->p && o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = o->cap ? o->cap * 2 : 8192;
+		while (cap < o->len + (size_t)n + 1)
+			cap *= 2;
+		char *np = talloc_realloc_size(g_eird->ctx, o->p, cap);
+		if (!np)
+			return;
+		o->p = np, o->cap = cap;
+	}
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+struct peer_line {
+	char host[256], addr[64], state[16];
+};
+
+struct snap {
+	time_t now;
+	long rss;
+	int fds;
+	bool db_open;
+	struct eir_meta meta;
+	uint64_t reopens;
+	struct rate_ctr_group *branches, *diam;
+	struct eir_hist lat;
+	struct peer_line peers[64];
+	unsigned n_peers, n_open;
+};
+
+static void add_peer(void *ctx, const char *peer, const char *addr, const char *state)
+{
+	struct snap *s = ctx;
+
+	if (!strcmp(state, "open"))
+		s->n_open++;
+	if (s->n_peers == sizeof(s->peers) / sizeof(s->peers[0]))
+		return;
+	snprintf(s->peers[s->n_peers].host, sizeof(s->peers[0].host), "%s", peer);
+	snprintf(s->peers[s->n_peers].addr, sizeof(s->peers[0].addr), "%s", addr);
+	snprintf(s->peers[s->n_peers].state, sizeof(s->peers[0].state), "%s", state);
+	s->n_peers++;
+}
+
+static void take_snapshot(struct snap *s)
+{
+	FILE *f;
+	DIR *d;
+
+	memset(s, 0, sizeof(*s));
+	s->now = time(NULL);
+	f = fopen("/proc/self/statm", "r");
+	if (f) {
+		long size, rss;
+		if (fscanf(f, "%ld %ld", &size, &rss) == 2)
+			s->rss = rss * sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			s->fds += de->d_name[0] != '.';
+		closedir(d);
+		s->fds--;	/* the directory itself */
+	}
+	if (g_eird->store && eir_store_get_meta(g_eird->store, &s->meta) == 0) {
+		s->db_open = true;
+		s->reopens = eir_store_reopen_count(g_eird->store);
+	}
+	if (g_eird->store)
+		eir_store_end(g_eird->store);
+	s->branches = g_eird->branches;
+	s->diam = diameter_counters();
+	if (diameter_latency())
+		s->lat = *diameter_latency();
+	diameter_foreach_conn(add_peer, s);
+}
+
+static uint64_t ctr(struct rate_ctr_group *g, unsigned i)
+{
+	return g && i < g->desc->num_ctr ? (uint64_t)rate_ctr_group_get_ctr(g, i)->current : 0;
+}
+
+static const char *ctr_name(struct rate_ctr_group *g, unsigned i)
+{
+	return g->desc->ctr_desc[i].name;
+}
+
+/* "s13:tx:whitelisted" -> "s13_tx_whitelisted" */
+static const char *plain(const char *name, char *buf, size_t sz)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < sz; i++)
+		buf[i] = isalnum((unsigned char)name[i]) ? name[i] : '_';
+	buf[i] = '\0';
+	return buf;
+}
+
+static uint64_t total_imeis(const struct eir_meta *m)
+{
+	uint64_t t = 0;
+	for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
+		t += m->count[st];
+	return t;
+}
+
+static const double pcts[] = { 0.5, 0.9, 0.99, 0.999 };
+static const char *const pct_names[] = { "p50", "p90", "p99", "p999" };
+
+/* ------------------------------------------------------------ formats */
+
+static void fmt_stats(struct out *o, const struct snap *s)
+{
+	char name[64], when[32];
+
+	put(o, "# server\nversion:%s\nuptime_seconds:%ld\npid:%d\nrss_bytes:%ld\nopen_fds:%d\n",
+	    EIR_VERSION, (long)(s->now - S.started), (int)getpid(), s->rss, s->fds);
+	put(o, "# data\ndb_path:%s\ndb_state:%s\n", g_eird->db_path, s->db_open ? "open" : "unavailable");
+	if (s->db_open) {
+		put(o, "snapshot_seq:%llu\nsnapshot_kind:%s\nsnapshot_source:%s\n",
+		    (unsigned long long)s->meta.seq, s->meta.kind, s->meta.source);
+		put(o, "snapshot_created:%s\n", s->meta.created ? eir_time_format(s->meta.created, when, sizeof(when)) : "-");
+		put(o, "snapshot_imported:%s\n", s->meta.imported ? eir_time_format(s->meta.imported, when, sizeof(when)) : "-");
+		put(o, "snapshot_age_seconds:%lld\n", s->meta.created ? (long long)(s->now - (time_t)s->meta.created) : -1LL);
+		put(o, "imeis:%llu\n", (unsigned long long)total_imeis(&s->meta));
+		for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
+			put(o, "imeis_%s:%llu\n", eir_status_name(st), (unsigned long long)s->meta.count[st]);
+		put(o, "ranges:%llu\npaired_imeis:%llu\nreopen_count:%llu\n", (unsigned long long)s->meta.ranges,
+		    (unsigned long long)s->meta.paired_imeis, (unsigned long long)s->reopens);
+	}
+	put(o, "# s13\n");
+	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++)
+		put(o, "%s:%llu\n", plain(ctr_name(s->diam, i), name, sizeof(name)), (unsigned long long)ctr(s->diam, i));
+	put(o, "peers_connected:%u\n", s->n_open);
+	for (unsigned i = 0; i < s->n_peers; i++)
+		put(o, "peer:%s %s %s\n", s->peers[i].host, s->peers[i].addr, s->peers[i].state);
+	put(o, "latency_count:%llu\n", (unsigned long long)s->lat.count);
+	for (unsigned i = 0; i < 4; i++)
+		put(o, "latency_%s_us:%.1f\n", pct_names[i], eir_hist_percentile(&s->lat, pcts[i]));
+	put(o, "# policy\n");
+	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
+		put(o, "%s:%llu\n", eir_branch_name(b), (unsigned long long)ctr(s->branches, (unsigned)b));
+}
+
+static void prom_head(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void fmt_prometheus(struct out *o, const struct snap *s)
+{
+	char name[64];
+	uint64_t acc = 0;
+
+	prom_head(o, "eir_info", "gauge", "Version of eird.");
+	put(o, "eir_info{version=\"%s\"} 1\n", EIR_VERSION);
+	prom_head(o, "eir_uptime_seconds", "gauge", "Seconds since eird started.");
+	put(o, "eir_uptime_seconds %ld\n", (long)(s->now - S.started));
+	prom_head(o, "eir_process_resident_memory_bytes", "gauge", "Resident memory of eird.");
+	put(o, "eir_process_resident_memory_bytes %ld\n", s->rss);
+	prom_head(o, "eir_process_open_fds", "gauge", "Open file descriptors of eird.");
+	put(o, "eir_process_open_fds %d\n", s->fds);
+	prom_head(o, "eir_db_up", "gauge", "1 when the database is open.");
+	put(o, "eir_db_up %d\n", s->db_open);
+	if (s->db_open) {
+		prom_head(o, "eir_snapshot_seq", "gauge", "Sequence number of the snapshot in service.");
+		put(o, "eir_snapshot_seq %llu\n", (unsigned long long)s->meta.seq);
+		prom_head(o, "eir_snapshot_age_seconds", "gauge", "Seconds since the snapshot in service was created.");
+		put(o, "eir_snapshot_age_seconds %lld\n",
+		    s->meta.created ? (long long)(s->now - (time_t)s->meta.created) : -1LL);
+		prom_head(o, "eir_imeis", "gauge", "IMEI records per registry status.");
+		for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
+			put(o, "eir_imeis{status=\"%s\"} %llu\n", eir_status_name(st), (unsigned long long)s->meta.count[st]);
+		prom_head(o, "eir_ranges", "gauge", "Range and TAC rules.");
+		put(o, "eir_ranges %llu\n", (unsigned long long)s->meta.ranges);
+		prom_head(o, "eir_db_reopens_total", "counter", "New database generations picked up.");
+		put(o, "eir_db_reopens_total %llu\n", (unsigned long long)s->reopens);
+	}
+	prom_head(o, "eir_policy_branch_total", "counter", "Verdicts per policy branch.");
+	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
+		put(o, "eir_policy_branch_total{branch=\"%s\"} %llu\n", eir_branch_name(b),
+		    (unsigned long long)ctr(s->branches, (unsigned)b));
+	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++) {
+		char metric[96];
+		snprintf(metric, sizeof(metric), "eir_%s_total", plain(ctr_name(s->diam, i), name, sizeof(name)));
+		prom_head(o, metric, "counter", s->diam->desc->ctr_desc[i].description);
+		put(o, "%s %llu\n", metric, (unsigned long long)ctr(s->diam, i));
+	}
+	prom_head(o, "eir_diameter_peers", "gauge", "Diameter peers in the open state.");
+	put(o, "eir_diameter_peers %u\n", s->n_open);
+	prom_head(o, "eir_s13_latency_seconds", "histogram", "S13 answer latency inside eird, read to answer.");
+	for (unsigned i = 0; i < EIR_HIST_BUCKETS - 1; i++) {
+		acc += s->lat.bucket[i];
+		put(o, "eir_s13_latency_seconds_bucket{le=\"%g\"} %llu\n", eir_hist_bound_us(i) / 1e6,
+		    (unsigned long long)acc);
+	}
+	put(o, "eir_s13_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)s->lat.count);
+	put(o, "eir_s13_latency_seconds_sum %.9f\n", (double)s->lat.sum_ns / 1e9);
+	put(o, "eir_s13_latency_seconds_count %llu\n", (unsigned long long)s->lat.count);
+}
+
+static void json_str(struct out *o, const char *s)
+{
+	put(o, "\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			put(o, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			put(o, "\\u%04x", (unsigned char)*s);
+		else
+			put(o, "%c", *s);
+	}
+	put(o, "\"");
+}
+
+static void fmt_json(struct out *o, const struct snap *s)
+{
+	char name[64];
+
+	put(o, "{\"server\":{\"version\":\"%s\",\"uptime_seconds\":%ld,\"pid\":%d,\"rss_bytes\":%ld,\"open_fds\":%d},",
+	    EIR_VERSION, (long)(s->now - S.started), (int)getpid(), s->rss, s->fds);
+	put(o, "\"data\":{\"db_path\":");
+	json_str(o, g_eird->db_path);
+	put(o, ",\"db_state\":\"%s\"", s->db_open ? "open" : "unavailable");
+	if (s->db_open) {
+		put(o, ",\"snapshot_seq\":%llu,\"snapshot_kind\":", (unsigned long long)s->meta.seq);
+		json_str(o, s->meta.kind);
+		put(o, ",\"snapshot_source\":");
+		json_str(o, s->meta.source);
+		put(o, ",\"snapshot_created\":%llu,\"snapshot_imported\":%llu,\"snapshot_age_seconds\":%lld,\"imeis\":{",
+		    (unsigned long long)s->meta.created, (unsigned long long)s->meta.imported,
+		    s->meta.created ? (long long)(s->now - (time_t)s->meta.created) : -1LL);
+		for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
+			put(o, "%s\"%s\":%llu", st > EIR_STATUS_ACTIVE ? "," : "", eir_status_name(st),
+			    (unsigned long long)s->meta.count[st]);
+		put(o, "},\"ranges\":%llu,\"paired_imeis\":%llu,\"reopen_count\":%llu", (unsigned long long)s->meta.ranges,
+		    (unsigned long long)s->meta.paired_imeis, (unsigned long long)s->reopens);
+	}
+	put(o, "},\"s13\":{");
+	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++)
+		put(o, "\"%s\":%llu,", plain(ctr_name(s->diam, i), name, sizeof(name)), (unsigned long long)ctr(s->diam, i));
+	put(o, "\"peers_connected\":%u,\"peers\":[", s->n_open);
+	for (unsigned i = 0; i < s->n_peers; i++) {
+		put(o, "%s{\"host\":", i ? "," : "");
+		json_str(o, s->peers[i].host);
+		put(o, ",\"address\":");
+		json_str(o, s->peers[i].addr);
+		put(o, ",\"state\":\"%s\"}", s->peers[i].state);
+	}
+	put(o, "],\"latency\":{\"count\":%llu,\"sum_ns\":%llu", (unsigned long long)s->lat.count,
+	    (unsigned long long)s->lat.sum_ns);
+	for (unsigned i = 0; i < 4; i++)
+		put(o, ",\"%s_us\":%.1f", pct_names[i], eir_hist_percentile(&s->lat, pcts[i]));
+	put(o, ",\"buckets\":[");
+	for (unsigned i = 0; i < EIR_HIST_BUCKETS; i++) {
+		if (i < EIR_HIST_BUCKETS - 1)
+			put(o, "%s{\"le_us\":%u,\"count\":%llu}", i ? "," : "", eir_hist_bound_us(i),
+			    (unsigned long long)s->lat.bucket[i]);
+		else
+			put(o, ",{\"le_us\":null,\"count\":%llu}", (unsigned long long)s->lat.bucket[i]);
+	}
+	put(o, "]}},\"policy\":{");
+	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
+		put(o, "%s\"%s\":%llu", b ? "," : "", eir_branch_name(b), (unsigned long long)ctr(s->branches, (unsigned)b));
+	put(o, "}}\n");
+}
+
+/* ------------------------------------------------------------ clients */
+
+static void client_close(struct client *c)
+{
+	osmo_fd_unregister(&c->ofd);
+	close(c->ofd.fd);
+	llist_del(&c->list);
+	S.n_clients--;
+	talloc_free(c);
+}
+
+static int client_queue(struct client *c, const char *p, size_t n)
+{
+	if (c->outlen + n > MAX_PENDING) {
+		LOGP(DMAIN, LOGL_NOTICE, "stats socket: a client left %zu bytes unread, dropping it\n", c->outlen);
+		return -1;
+	}
+	if (c->outlen + n > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 16384;
+		while (cap < c->outlen + n)
+			cap *= 2;
+		char *np = talloc_realloc_size(c, c->out, cap);
+		if (!np)
+			return -1;
+		c->out = np, c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, p, n);
+	c->outlen += n;
+	osmo_fd_write_enable(&c->ofd);
+	return 0;
+}
+
+static int run_command(struct client *c, const char *cmd)
+{
+	struct out o = { 0 };
+	struct snap s;
+	int rc;
+
+	if (!strcmp(cmd, "stats") || !strcmp(cmd, "prometheus") || !strcmp(cmd, "json")) {
+		take_snapshot(&s);
+		if (cmd[0] == 's')
+			fmt_stats(&o, &s);
+		else if (cmd[0] == 'p')
+			fmt_prometheus(&o, &s);
+		else
+			fmt_json(&o, &s);
+	} else if (!strcmp(cmd, "reset")) {
+		if (g_eird->branches)
+			rate_ctr_group_reset(g_eird->branches);
+		if (diameter_counters())
+			rate_ctr_group_reset(diameter_counters());
+		eir_hist_reset(diameter_latency());
+		LOGP(DMAIN, LOGL_NOTICE, "stats socket: counters reset\n");
+		put(&o, "ok: counters reset\n");
+	} else if (!strcmp(cmd, "help")) {
+		put(&o, "commands, one per line: stats (key:value), prometheus (text format 0.0.4), json, "
+			"reset (counters only), help\n");
+	} else {
+		put(&o, "error: unknown command '%.64s' (try help)\n", cmd);
+	}
+	put(&o, "\n");
+	rc = o.p ? client_queue(c, o.p, o.len) : -1;
+	talloc_free(o.p);
+	return rc;
+}
+
+static int client_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct client *c = ofd->data;
+
+	if (what & OSMO_FD_READ) {
+		ssize_t n = read(ofd->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
+			client_close(c);
+			return 0;
+		}
+		if (n > 0)
+			c->inlen += (size_t)n;
+		for (;;) {
+			char *nl = memchr(c->in, '\n', c->inlen);
+			if (!nl)
+				break;
+			*nl = '\0';
+			char *cmd = c->in;
+			while (isspace((unsigned char)*cmd))
+				cmd++;
+			for (char *e = nl; e > cmd && isspace((unsigned char)e[-1]);)
+				*--e = '\0';
+			if (*cmd && run_command(c, cmd) < 0) {
+				client_close(c);
+				return 0;
+			}
+			size_t used = (size_t)(nl - c->in) + 1;
+			memmove(c->in, c->in + used, c->inlen - used);
+			c->inlen -= used;
+		}
+		if (c->inlen == sizeof(c->in)) {
+			client_queue(c, "error: line too long\n\n", 22);
+			c->inlen = 0;
+		}
+	}
+	if ((what & OSMO_FD_WRITE) && c->outlen) {
+		ssize_t n = write(ofd->fd, c->out, c->outlen);
+		if (n < 0 && errno != EAGAIN) {
+			client_close(c);
+			return 0;
+		}
+		if (n > 0) {
+			memmove(c->out, c->out + n, c->outlen - (size_t)n);
+			c->outlen -= (size_t)n;
+		}
+		if (!c->outlen)
+			osmo_fd_write_disable(ofd);
+	}
+	return 0;
+}
+
+static int accept_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	int fd = accept4(ofd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct client *c;
+
+	if (fd < 0)
+		return 0;
+	if (S.n_clients >= MAX_CLIENTS) {
+		static const char busy[] = "error: too many clients\n\n";
+		if (write(fd, busy, sizeof(busy) - 1) < 0)
+			LOGP(DMAIN, LOGL_DEBUG, "stats socket: refused a client\n");
+		close(fd);
+		return 0;
+	}
+	c = talloc_zero(g_eird->ctx, struct client);
+	if (!c) {
+		close(fd);
+		return 0;
+	}
+	osmo_fd_setup(&c->ofd, fd, OSMO_FD_READ, client_cb, c, 0);
+	if (osmo_fd_register(&c->ofd) < 0) {
+		close(fd);
+		talloc_free(c);
+		return 0;
+	}
+	llist_add_tail(&c->list, &S.clients);
+	S.n_clients++;
+	return 0;
+}
+
+int stats_socket_start(const char *path, const char *group)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	int fd;
+
+	S.started = time(NULL);
+	if (!path)
+		return 0;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		LOGP(DMAIN, LOGL_FATAL, "stats socket: path too long: %s\n", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		if (dir[0])
+			mkdir(dir, 0755);
+	}
+	strcpy(sa.sun_path, path);
+	unlink(path);	/* a socket left by an earlier run */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		LOGP(DMAIN, LOGL_FATAL, "stats socket: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	if (chmod(path, 0660) < 0)
+		LOGP(DMAIN, LOGL_ERROR, "stats socket: chmod %s: %s\n", path, strerror(errno));
+	if (group) {
+		struct group *gr = getgrnam(group);
+		if (!gr || chown(path, (uid_t)-1, gr->gr_gid) < 0)
+			LOGP(DMAIN, LOGL_ERROR, "stats socket: cannot give %s to group %s\n", path, group);
+	}
+	osmo_fd_setup(&S.listen, fd, OSMO_FD_READ, accept_cb, NULL, 0);
+	if (osmo_fd_register(&S.listen) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	LOGP(DMAIN, LOGL_NOTICE, "stats socket on %s\n", path);
+	return 0;
+}
