@@ -54,6 +54,13 @@ enum {
 	DIAM_RX_DPR,
 	DIAM_FRAMING_ERROR,
 	DIAM_WATCHDOG_CLOSE,
+	ERR_MISSING_AVP,
+	ERR_AVP_UNSUPPORTED,
+	ERR_INVALID_AVP,
+	ERR_COMMAND_UNSUPPORTED,
+	ERR_APPLICATION_UNSUPPORTED,
+	ERR_INVALID_HDR_BITS,
+	ERR_OTHER,
 };
 
 static const struct rate_ctr_desc diam_ctr_desc[] = {
@@ -70,7 +77,16 @@ static const struct rate_ctr_desc diam_ctr_desc[] = {
 	[DIAM_RX_DPR] = { "diameter:rx:dpr", "Disconnect-Peer-Requests received" },
 	[DIAM_FRAMING_ERROR] = { "diameter:framing-error", "Connections closed on a framing error" },
 	[DIAM_WATCHDOG_CLOSE] = { "diameter:watchdog-close", "Connections closed: no DWA within Tw" },
+	[ERR_MISSING_AVP] = { "diameter:error:missing-avp", "Answered 5005: a mandatory AVP missing" },
+	[ERR_AVP_UNSUPPORTED] = { "diameter:error:avp-unsupported", "Answered 5001: unsupported AVP with the M bit" },
+	[ERR_INVALID_AVP] = { "diameter:error:invalid-avp", "Answered 5004, 5009 or 5014: bad AVP value, count or length" },
+	[ERR_COMMAND_UNSUPPORTED] = { "diameter:error:command-unsupported", "Answered 3001: unknown command" },
+	[ERR_APPLICATION_UNSUPPORTED] = { "diameter:error:application-unsupported", "Answered 3007: unknown application" },
+	[ERR_INVALID_HDR_BITS] = { "diameter:error:header-bits", "Answered 3008: invalid header bits" },
+	[ERR_OTHER] = { "diameter:error:other", "Other error answers" },
 };
+
+osmo_static_assert(ARRAY_SIZE(diam_ctr_desc) == ERR_OTHER + 1, diam_ctr_desc_matches_enum);
 
 static const struct rate_ctr_group_desc diam_ctrg_desc = {
 	.group_name_prefix = "diameter",
@@ -111,6 +127,7 @@ struct conn {
 	bool dwr_pending;
 	uint32_t next_hbh;
 	uint64_t read_ns;	/* when the current batch was read */
+	unsigned batch_answers;	/* S13 answers in it, for the latency histogram */
 };
 
 static struct {
@@ -314,6 +331,17 @@ static void answer_error(struct conn *c, const uint8_t *msg, size_t len, const s
 	     f->text ? f->text : "");
 	EMIT(c, diam_error_encode(&b_, h, diam_session_id(msg, len), &self, f));
 	ctr_inc(S13_TX_ERROR);
+	switch (f->result) {
+	case DIAM_MISSING_AVP: ctr_inc(ERR_MISSING_AVP); break;
+	case DIAM_AVP_UNSUPPORTED: ctr_inc(ERR_AVP_UNSUPPORTED); break;
+	case DIAM_INVALID_AVP_VALUE:
+	case DIAM_AVP_OCCURS_TOO_MANY_TIMES:
+	case DIAM_INVALID_AVP_LENGTH: ctr_inc(ERR_INVALID_AVP); break;
+	case DIAM_COMMAND_UNSUPPORTED: ctr_inc(ERR_COMMAND_UNSUPPORTED); break;
+	case DIAM_APPLICATION_UNSUPPORTED: ctr_inc(ERR_APPLICATION_UNSUPPORTED); break;
+	case DIAM_INVALID_HDR_BITS: ctr_inc(ERR_INVALID_HDR_BITS); break;
+	default: ctr_inc(ERR_OTHER); break;
+	}
 }
 
 static void handle_ecr(struct conn *c, const uint8_t *msg, size_t len, const struct diam_hdr *h)
@@ -346,7 +374,7 @@ static void handle_ecr(struct conn *c, const uint8_t *msg, size_t len, const str
 			       res.verdict == EIR_UNKNOWN ? -1 : (int)res.verdict));
 	if (g_eird->counting) {
 		ctr_inc(tx_ctr[res.verdict]);
-		eir_hist_add(&D.latency, mono_ns() - c->read_ns);
+		c->batch_answers++;
 	}
 	LOGP(DDIAM, LOGL_DEBUG, "%s: IMEI %.*s -> %s (%s)\n", c->peer_host, (int)r.imei.n, r.imei.p,
 	     eir_verdict_name(res.verdict), eir_branch_name(res.branch));
@@ -444,6 +472,8 @@ static int read_cb(struct osmo_stream_srv *srv)
 			 * only goes; every other peer keeps being served. */
 			LOGP(DDIAM, LOGL_ERROR, "%s: framing error, closing\n", c->remote_addr);
 			ctr_inc(DIAM_FRAMING_ERROR);
+			if (c->batch_answers)
+				eir_hist_add_n(&D.latency, mono_ns() - c->read_ns, c->batch_answers);
 			flush(c);
 			eird_batch_end();
 			conn_close(c);
@@ -455,6 +485,12 @@ static int read_cb(struct osmo_stream_srv *srv)
 	eird_batch_end();
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
+	/* All answers of a read leave in this write: their latency inside
+	 * eird is read to here, one clock reading per batch. */
+	if (c->batch_answers) {
+		eir_hist_add_n(&D.latency, mono_ns() - c->read_ns, c->batch_answers);
+		c->batch_answers = 0;
+	}
 	flush(c);
 	return 0;
 }

@@ -13,15 +13,20 @@ uint32_t eir_hist_bound_us(unsigned i)
 	return i < EIR_HIST_BUCKETS - 1 ? bounds_us[i] : 0;
 }
 
-void eir_hist_add(struct eir_hist *h, uint64_t ns)
+void eir_hist_add_n(struct eir_hist *h, uint64_t ns, uint64_t n)
 {
 	unsigned i = 0;
 
 	while (i < EIR_HIST_BUCKETS - 1 && ns > (uint64_t)bounds_us[i] * 1000)
 		i++;
-	h->bucket[i]++;
-	h->count++;
-	h->sum_ns += ns;
+	h->bucket[i] += n;
+	h->count += n;
+	h->sum_ns += ns * n;
+}
+
+void eir_hist_add(struct eir_hist *h, uint64_t ns)
+{
+	eir_hist_add_n(h, ns, 1);
 }
 
 double eir_hist_percentile(const struct eir_hist *h, double p)

@@ -15,6 +15,8 @@ struct eir_hist {
 /* Upper bound of bucket i in microseconds; 0 for the +Inf bucket. */
 uint32_t eir_hist_bound_us(unsigned i);
 void eir_hist_add(struct eir_hist *h, uint64_t ns);
+/* n samples of the same latency (a batch answered together). */
+void eir_hist_add_n(struct eir_hist *h, uint64_t ns, uint64_t n);
 /* p in (0, 1]: the latency in microseconds below which a fraction p of the
  * samples lies; 0 without samples. */
 double eir_hist_percentile(const struct eir_hist *h, double p);

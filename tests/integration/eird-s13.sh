@@ -72,6 +72,14 @@ p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
 [ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
 [ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "s13_raw.py exit $rc"
 
+# Errors per kind, as s13_raw.py provoked them (stats socket).
+st=$("$B/eir/eir-stat" -s "$work/eird.sock" stats)
+for kv in diameter_error_missing_avp:3 diameter_error_avp_unsupported:1 diameter_error_invalid_avp:2 \
+	  diameter_error_command_unsupported:1 diameter_error_application_unsupported:1 \
+	  diameter_error_header_bits:1 diameter_error_other:0 diameter_framing_error:1 diameter_cer_refused:2; do
+	grep -qx "$kv" <<<"$st" && ok || bad "stats: want $kv, have $(grep "^${kv%:*}:" <<<"$st")"
+done
+
 vty() { python3 - "$VPORT" "$1" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)

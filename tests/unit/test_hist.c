@@ -43,6 +43,10 @@ static void test_percentiles(void **state)
 	assert_true(p999 > 20000 && p999 <= 50000);
 	eir_hist_reset(&h);
 	assert_int_equal(h.count, 0);
+	eir_hist_add_n(&h, 3000, 16);	/* a batch of 16 answered after 3 us */
+	assert_int_equal(h.bucket[2], 16);
+	assert_int_equal(h.count, 16);
+	assert_true(h.sum_ns == 48000);
 }
 
 int main(void)
