@@ -58,17 +58,23 @@ run() {	# NAME PORT -> prints the bench output, records answers/s
 		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
 }
 eird_rates=() fd_rates=() nocount_rates=()
+# One run of a server: CONFIG_OR_FD NAME ARRAY
+run_eird() {	# CFG NAME -> prints, sets $rate
+	taskset -c 0 $B/eir/eird -c "$1" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
+	wait_port "$EPORT"
+	out=$(run "$2" "$EPORT"); echo "$out"
+	rate=$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+}
 for r in $(seq "$ROUNDS"); do
-	taskset -c 0 $B/eir/eird -c "$W/eird.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
-	wait_port "$EPORT"
-	out=$(run eird "$EPORT"); echo "$out"
-	eird_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
-	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
-	taskset -c 0 $B/eir/eird -c "$W/eird-nocount.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
-	wait_port "$EPORT"
-	out=$(run "eird counting off" "$EPORT"); echo "$out"
-	nocount_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")
-	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+	# Alternate which eird runs first, so that position effects cancel.
+	if [ $((r % 2)) = 1 ]; then
+		run_eird "$W/eird.cfg" eird; eird_rates+=("$rate")
+		run_eird "$W/eird-nocount.cfg" "eird counting off"; nocount_rates+=("$rate")
+	else
+		run_eird "$W/eird-nocount.cfg" "eird counting off"; nocount_rates+=("$rate")
+		run_eird "$W/eird.cfg" eird; eird_rates+=("$rate")
+	fi
 	taskset -c 0 $B/tests/bench/fd-eir "$W/fd.conf" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"
 	out=$(run fd-eir "$FPORT"); echo "$out"
