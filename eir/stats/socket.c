@@ -21,7 +21,11 @@
 #include <osmocom/core/logging.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
+#include <osmocom/core/stat_item.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
 
 #include "eird.h"
 #include "hist.h"
@@ -48,7 +52,35 @@ static struct {
 	struct llist_head clients;
 	unsigned n_clients;
 	time_t started;
+	struct osmo_stat_item_group *items;
+	struct osmo_timer_list item_timer;
 } S = { .clients = LLIST_HEAD_INIT(S.clients) };
+
+/* The gauges of the stats socket as libosmocore stat items too, so that
+ * the VTY (show stats) and the statsd reporter show the same values. */
+enum {
+	ITEM_LAT_P50, ITEM_LAT_P90, ITEM_LAT_P99, ITEM_LAT_P999,
+	ITEM_SNAPSHOT_SEQ, ITEM_SNAPSHOT_AGE, ITEM_DB_UP, ITEM_PEERS,
+};
+
+static const struct osmo_stat_item_desc item_desc[] = {
+	[ITEM_LAT_P50] = { "s13:latency:p50", "S13 latency, 50th percentile", "us", 0, 0 },
+	[ITEM_LAT_P90] = { "s13:latency:p90", "S13 latency, 90th percentile", "us", 0, 0 },
+	[ITEM_LAT_P99] = { "s13:latency:p99", "S13 latency, 99th percentile", "us", 0, 0 },
+	[ITEM_LAT_P999] = { "s13:latency:p999", "S13 latency, 99.9th percentile", "us", 0, 0 },
+	[ITEM_SNAPSHOT_SEQ] = { "data:snapshot-seq", "Sequence number of the snapshot in service", "", 0, 0 },
+	[ITEM_SNAPSHOT_AGE] = { "data:snapshot-age", "Age of the snapshot in service", "s", 0, -1 },
+	[ITEM_DB_UP] = { "data:up", "1 when the database is open", "", 0, 0 },
+	[ITEM_PEERS] = { "diameter:peers", "Diameter peers in the open state", "", 0, 0 },
+};
+
+static const struct osmo_stat_item_group_desc item_group_desc = {
+	.group_name_prefix = "eird",
+	.group_description = "EIR gauges",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_items = ARRAY_SIZE(item_desc),
+	.item_desc = item_desc,
+};
 
 /* ------------------------------------------------------------ output */
 
@@ -182,6 +214,29 @@ static uint64_t total_imeis(const struct eir_meta *m)
 
 static const double pcts[] = { 0.5, 0.9, 0.99, 0.999 };
 static const char *const pct_names[] = { "p50", "p90", "p99", "p999" };
+
+static void set_item(unsigned i, double v)
+{
+	osmo_stat_item_set(osmo_stat_item_group_get_item(S.items, i), (int32_t)(v > 2e9 ? 2e9 : v));
+}
+
+static void item_timer_cb(void *data)
+{
+	struct snap s;
+
+	take_snapshot(&s);
+	set_item(ITEM_LAT_P50, eir_hist_percentile(&s.lat, 0.5));
+	set_item(ITEM_LAT_P90, eir_hist_percentile(&s.lat, 0.9));
+	set_item(ITEM_LAT_P99, eir_hist_percentile(&s.lat, 0.99));
+	set_item(ITEM_LAT_P999, eir_hist_percentile(&s.lat, 0.999));
+	set_item(ITEM_DB_UP, s.db_open);
+	set_item(ITEM_PEERS, s.n_open);
+	if (s.db_open) {
+		set_item(ITEM_SNAPSHOT_SEQ, (double)s.meta.seq);
+		set_item(ITEM_SNAPSHOT_AGE, s.meta.created ? (double)(s.now - (time_t)s.meta.created) : -1);
+	}
+	osmo_timer_schedule(&S.item_timer, 1, 0);
+}
 
 /* ------------------------------------------------------------ formats */
 
@@ -495,6 +550,9 @@ int stats_socket_start(const char *path, const char *group)
 	int fd;
 
 	S.started = time(NULL);
+	S.items = osmo_stat_item_group_alloc(g_eird->ctx, &item_group_desc, 0);
+	osmo_timer_setup(&S.item_timer, item_timer_cb, NULL);
+	osmo_timer_schedule(&S.item_timer, 1, 0);
 	if (!path)
 		return 0;
 	if (strlen(path) >= sizeof(sa.sun_path)) {

@@ -133,6 +133,8 @@ sleep 2.2
 kill "$statsd" 2>/dev/null; wait "$statsd" 2>/dev/null
 grep -aEq 'diameter\.0\.s13\.rx\.ecr:[1-9][0-9]*\|c' "$work/statsd.txt" && ok || bad "statsd: no s13:rx:ecr counter arrived"
 grep -aEq 'eir\.0\.policy\.active:[1-9][0-9]*\|c' "$work/statsd.txt" && ok || bad "statsd: no policy branch counter arrived"
+grep -aEq 'eird\.0\.s13\.latency\.p50:[1-9][0-9]*\|g' "$work/statsd.txt" && ok || bad "statsd: no latency gauge arrived"
+grep -aEq 'eird\.0\.data\.up:1\|g' "$work/statsd.txt" && ok || bad "statsd: no data gauge arrived"
 
 # The written configuration is a configuration: it starts eird again, and
 # that eird writes the same back.
