@@ -132,7 +132,39 @@ struct snap {
 	struct eir_hist lat;
 	struct peer_line peers[64];
 	unsigned n_peers, n_open;
+	/* eir-sync's last attempt (DIR/sync-status), "" when unknown */
+	char sync_attempt[32], sync_result[32], sync_success[32], sync_message[256];
 };
+
+/* The last eir-sync attempt, as eir-sync records it beside the database. */
+static void read_sync_status(struct snap *s)
+{
+	char path[4096], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sync-status", g_eird->db_path);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		while (*v == ' ')
+			v++;
+		v[strcspn(v, "\n")] = '\0';
+		if (!strcmp(line, "last-attempt"))
+			snprintf(s->sync_attempt, sizeof(s->sync_attempt), "%s", v);
+		else if (!strcmp(line, "last-result"))
+			snprintf(s->sync_result, sizeof(s->sync_result), "%s", v);
+		else if (!strcmp(line, "last-success"))
+			snprintf(s->sync_success, sizeof(s->sync_success), "%s", v);
+		else if (!strcmp(line, "last-message"))
+			snprintf(s->sync_message, sizeof(s->sync_message), "%s", v);
+	}
+	fclose(f);
+}
 
 static void add_peer(void *ctx, const char *peer, const char *addr, const char *state)
 {
@@ -176,6 +208,7 @@ static void take_snapshot(struct snap *s)
 	}
 	if (g_eird->store)
 		eir_store_end(g_eird->store);
+	read_sync_status(s);
 	s->branches = g_eird->branches;
 	s->diam = diameter_counters();
 	if (diameter_latency())
@@ -259,6 +292,9 @@ static void fmt_stats(struct out *o, const struct snap *s)
 		put(o, "ranges:%llu\npaired_imeis:%llu\nreopen_count:%llu\n", (unsigned long long)s->meta.ranges,
 		    (unsigned long long)s->meta.paired_imeis, (unsigned long long)s->reopens);
 	}
+	put(o, "sync_last_attempt:%s\nsync_last_result:%s\nsync_last_success:%s\nsync_last_message:%s\n",
+	    s->sync_attempt[0] ? s->sync_attempt : "-", s->sync_result[0] ? s->sync_result : "-",
+	    s->sync_success[0] ? s->sync_success : "-", s->sync_message[0] ? s->sync_message : "-");
 	put(o, "# s13\n");
 	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++)
 		put(o, "%s:%llu\n", plain(ctr_name(s->diam, i), name, sizeof(name)), (unsigned long long)ctr(s->diam, i));
@@ -306,6 +342,10 @@ static void fmt_prometheus(struct out *o, const struct snap *s)
 		put(o, "eir_ranges %llu\n", (unsigned long long)s->meta.ranges);
 		prom_head(o, "eir_db_reopens_total", "counter", "New database generations picked up.");
 		put(o, "eir_db_reopens_total %llu\n", (unsigned long long)s->reopens);
+	}
+	if (s->sync_result[0]) {
+		prom_head(o, "eir_sync_last_result", "gauge", "Result of eir-sync's last attempt (1 for the label that applies).");
+		put(o, "eir_sync_last_result{result=\"%s\"} 1\n", s->sync_result);
 	}
 	prom_head(o, "eir_policy_branch_total", "counter", "Verdicts per policy branch.");
 	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
@@ -367,6 +407,14 @@ static void fmt_json(struct out *o, const struct snap *s)
 		put(o, "},\"ranges\":%llu,\"paired_imeis\":%llu,\"reopen_count\":%llu", (unsigned long long)s->meta.ranges,
 		    (unsigned long long)s->meta.paired_imeis, (unsigned long long)s->reopens);
 	}
+	put(o, ",\"sync_last_attempt\":");
+	json_str(o, s->sync_attempt);
+	put(o, ",\"sync_last_result\":");
+	json_str(o, s->sync_result);
+	put(o, ",\"sync_last_success\":");
+	json_str(o, s->sync_success);
+	put(o, ",\"sync_last_message\":");
+	json_str(o, s->sync_message);
 	put(o, "},\"s13\":{");
 	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++)
 		put(o, "\"%s\":%llu,", plain(ctr_name(s->diam, i), name, sizeof(name)), (unsigned long long)ctr(s->diam, i));

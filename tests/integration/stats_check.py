@@ -45,15 +45,18 @@ for line in text.splitlines():
 ok(sections == ["server", "data", "s13", "policy"], "sections %s" % sections)
 for key in ("version", "uptime_seconds", "pid", "rss_bytes", "open_fds", "db_path", "db_state",
             "snapshot_seq", "snapshot_age_seconds", "imeis_active", "reopen_count", "peers_connected",
-            "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_p999_us"):
+            "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_p999_us",
+            "sync_last_attempt", "sync_last_result"):
     ok(key in stats, "stats lacks %s" % key)
 ok(int(stats.get("rss_bytes", 0)) > 1 << 20, "rss_bytes plausible")
+ok(stats.get("sync_last_result") == "applied", "last sync result: %s" % stats.get("sync_last_result"))
 for key, want in EXPECT.items():
     ok(key in stats and int(float(stats[key])) == want, "stats %s = %s, want %s" % (key, stats.get(key), want))
 
 # 2. JSON: the same numbers.
 j = json.loads(eir_stat("json"))
 ok(j["data"]["db_state"] == "open", "json db_state")
+ok(j["data"]["sync_last_result"] == "applied", "json last sync result")
 ok(j["s13"]["latency"]["count"] == EXPECT["latency_count"], "json latency count")
 ok(sum(b["count"] for b in j["s13"]["latency"]["buckets"]) == EXPECT["latency_count"], "json buckets sum to count")
 for key, want in EXPECT.items():
@@ -95,6 +98,7 @@ for line in prom.splitlines():
         if name.endswith("_bucket"):
             buckets.append(float(value))
 ok(types.get("eir_s13_latency_seconds") == "histogram", "latency is a histogram")
+ok(values.get('eir_sync_last_result{result="applied"}') == 1, "prometheus last sync result")
 ok(buckets == sorted(buckets), "histogram buckets are cumulative")
 ok(values.get('eir_s13_latency_seconds_bucket{le="+Inf"}') == EXPECT["latency_count"] ==
    values.get("eir_s13_latency_seconds_count"), "+Inf bucket = _count = latency count")
