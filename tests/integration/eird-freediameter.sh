@@ -92,28 +92,7 @@ while read -r imei sv imsi want branch; do
 done <"$work/cases"
 grep -qx "open" <<<"$out" && ok || bad "the connection did not survive eird's watchdog"
 
-vty() { python3 - "$VPORT" "$1" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-s.settimeout(0.2)
-def drain(until, limit=5.0):
-    out, t = b"", time.time()
-    while time.time() - t < limit and not out.rstrip().endswith(until):
-        try:
-            c = s.recv(65536)
-            if not c:
-                break
-            out += c
-        except socket.timeout:
-            pass
-    return out
-drain(b"eird>"); s.sendall(b"enable\r\n"); drain(b"#")
-out = b""
-for cmd in sys.argv[2].split(";"):
-    s.sendall(cmd.encode() + b"\r\n"); out = drain(b"#")
-print(out.decode("latin-1"))
-PY
-}
+vty() { python3 "$SRC/tests/integration/vty_cmd.py" "$VPORT" "$1"; }
 ctrs=$(vty "show rate-counters" | tr -d '\r')
 counter() { sed -n "s/^ *$1: *\([0-9]*\) .*/\1/p" <<<"$ctrs" | head -1; }
 [ "$(counter diameter:tx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird sent no DWR"

@@ -80,29 +80,7 @@ for kv in diameter_error_missing_avp:3 diameter_error_avp_unsupported:1 diameter
 	grep -qx "$kv" <<<"$st" && ok || bad "stats: want $kv, have $(grep "^${kv%:*}:" <<<"$st")"
 done
 
-vty() { python3 - "$VPORT" "$1" <<'PY'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-s.settimeout(0.2)
-def drain(until, limit=5.0):
-    out, t = b"", time.time()
-    while time.time() - t < limit and not out.rstrip().endswith(until):
-        try:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-        except socket.timeout:
-            pass
-    return out
-drain(b"eird>")
-s.sendall(b"enable\r\n")
-drain(b"eird#")
-s.sendall(sys.argv[2].encode() + b"\r\n")
-print(drain(b"eird#").decode("latin-1"))
-s.close()
-PY
-}
+vty() { python3 "$SRC/tests/integration/vty_cmd.py" "$VPORT" "$1"; }
 wt=$(vty "write terminal")
 for line in "eir" " database $work/db" "  unknown-imei unknown" "  check-digit spare" "diameter" \
 	    " origin-host eir.example.net" " listen tcp 127.0.0.1 $DPORT" " watchdog-interval 30" \
