@@ -14,7 +14,8 @@ W=$(mktemp -d "${TMPDIR:-/var/tmp}/eir-bench-s13.XXXXXX")
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"' EXIT
 ninja -C $B >/dev/null
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SRC=$PWD
+. tests/lib.sh
 
 echo "database: $N IMEIs"
 $B/lmdb-tools/eir-gen --count "$N" -o "$W/full.csv"
@@ -26,33 +27,12 @@ awk '{ printf "%014d\n%s\n", $1 + 1, $1 }' "$W/present" >"$W/imeis"
 rm -f "$W/full.csv"
 echo "IMEI list: $(wc -l <"$W/imeis") (half present)"
 
-EPORT=$(port) VPORT=$(port) FPORT=$(port)
-sed -e "s|database /var/lib/eir|database $W/db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $W/eird.sock|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $EPORT|" \
-    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s| logging level all notice| logging level all error|" \
-    conf/eird.cfg >"$W/eird.cfg"
+EPORT=$(free_port) VPORT=$(free_port) FPORT=$(free_port)
+eird_cfg "$W/eird.cfg" "$W/db" "$EPORT" "$VPORT" "s| logging level all notice| logging level all error|"
 for i in $(seq 0 $((CONNS - 1))); do echo " peer bench-$i.example.net" >>"$W/eird.cfg"; done
 sed 's|^ database .*|&\n counting off|' "$W/eird.cfg" >"$W/eird-nocount.cfg"
-openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=eir.example.net -keyout "$W/key.pem" -out "$W/cert.pem" \
-	-days 2 >/dev/null 2>&1
-echo "ALLOW_OLD_TLS ALLOW_IPSEC *.example.net" >"$W/acl.conf"
-cat >"$W/fd.conf" <<FD
-Identity = "eir.example.net";
-Realm = "example.net";
-Port = $FPORT;
-SecPort = $(port);
-ListenOn = "127.0.0.1";
-No_SCTP;
-No_IPv6;
-TLS_Cred = "$W/cert.pem", "$W/key.pem";
-TLS_CA = "$W/cert.pem";
-LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_rfc5777.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_dcca.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_dcca_3gpp.fdx";
-LoadExtension = "/usr/lib/freeDiameter/acl_wl.fdx" : "$W/acl.conf";
-FD
-
-wait_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.1; done; }
+# The baseline: freeDiameter admitting the bench peers through acl_wl.
+FDCONF=$(fd_conf "$W/fd" eir.example.net "$FPORT" 30 "" "*.example.net")
 run() {	# NAME PORT -> prints the bench output, records answers/s
 	taskset -c 1 $B/tests/bench/eir-bench s13 --port "$2" --conns "$CONNS" --inflight "$INFL" \
 		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
@@ -75,7 +55,7 @@ for r in $(seq "$ROUNDS"); do
 		run_eird "$W/eird-nocount.cfg" "eird counting off"; nocount_rates+=("$rate")
 		run_eird "$W/eird.cfg" eird; eird_rates+=("$rate")
 	fi
-	taskset -c 0 $B/tests/bench/fd-eir "$W/fd.conf" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
+	taskset -c 0 $B/tests/bench/fd-eir "$FDCONF" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"
 	out=$(run fd-eir "$FPORT"); echo "$out"
 	fd_rates+=("$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")")

@@ -19,49 +19,22 @@ trap cleanup EXIT
 passed=0 failed=0
 ok()  { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$SRC/tests/lib.sh"
 DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
 	{ echo "FAIL: cannot build the database"; exit 1; }
-sed -e "s|database /var/lib/eir|database $work/db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $work/eird.sock|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" \
-    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s|peer mme1.example.net|peer mme.example.net|" \
-    -e "s|  unknown-imei greylisted|  unknown-imei unknown|" -e "s| watchdog-interval 30| watchdog-interval 6|" \
-    "$SRC/conf/eird.cfg" >"$work/eird.cfg"
+eird_cfg "$work/eird.cfg" "$work/db" "$DPORT" "$VPORT" "s|peer mme1.example.net|peer mme.example.net|" \
+	"s|  unknown-imei greylisted|  unknown-imei unknown|" "s| watchdog-interval 30| watchdog-interval 6|"
 
-# freeDiameter needs a certificate even without TLS: a throwaway one.
-fd_conf() {	# IDENTITY PORT [TW]
-	local dir=$work/fd-$1-$2
-	mkdir -p "$dir"
-	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$dir/key.pem" -out "$dir/cert.pem" \
-		-days 2 >/dev/null 2>&1 || bad "openssl"
-	cat >"$dir/fd.conf" <<FD
-Identity = "$1";
-Realm = "example.net";
-Port = $2;
-SecPort = $(free_port);
-ListenOn = "127.0.0.1";
-No_SCTP;
-No_IPv6;
-TwTimer = ${3:-30};
-TLS_Cred = "$dir/cert.pem", "$dir/key.pem";
-TLS_CA = "$dir/cert.pem";
-LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_rfc5777.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_dcca.fdx";
-LoadExtension = "/usr/lib/freeDiameter/dict_dcca_3gpp.fdx";
-ConnectPeer = "eir.example.net" { ConnectTo = "127.0.0.1"; Port = $DPORT; No_TLS; };
-FD
-	echo "$dir/fd.conf"
-}
+# An MME on freeDiameter: IDENTITY PORT TW -> its configuration file.
+mme_conf() { fd_conf "$work/fd-$1-$2" "$1" "$2" "$3" "$DPORT" || bad "freeDiameter configuration"; }
 
 tshark -i lo -f "tcp port $DPORT" -w "$work/s13.pcap" -q >/dev/null 2>"$work/tshark.log" &
 pids+=($!)
 "$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
 eird=$!; pids+=("$eird")
-for _ in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1
-done
+wait_port "$DPORT"
 for _ in $(seq 50); do grep -q "Capturing on" "$work/tshark.log" 2>/dev/null && break; sleep 0.1; done
 
 # Queries "IMEI SV IMSI" and the expected result: Equipment-Status or E5422.
@@ -83,7 +56,7 @@ CASES
 awk '{print $1, $2, $3}' "$work/cases" >"$work/queries"
 # Watchdogs, one direction at a time (whoever fires first resets the other):
 # here eird's Tw is 6 s and freeDiameter's 30 s, so eird sends DWR.
-out=$(timeout 120 "${fdmme[@]}" "$(fd_conf mme.example.net "$(free_port)" 30)" eir.example.net "$work/queries" 10 2>"$work/fd.err")
+out=$(timeout 120 "${fdmme[@]}" "$(mme_conf mme.example.net "$(free_port)" 30)" eir.example.net "$work/queries" 10 2>"$work/fd.err")
 rc=$?
 [ "$rc" -eq 0 ] && ok || bad "fd-mme exit $rc: $(tail -5 "$work/fd.err")"
 while read -r imei sv imsi want branch; do
@@ -107,7 +80,7 @@ grep -q "mme.example.net: disconnect (cause" "$work/eird.log" && ok || bad "no D
 # freeDiameter peer with Tw 6 s sends DWR and eird answers.
 vty "configure terminal;diameter;watchdog-interval 30;end" >/dev/null
 echo "35209900176148 - -" >"$work/one"
-out2=$(timeout 120 "${fdmme[@]}" "$(fd_conf mme.example.net "$(free_port)" 6)" eir.example.net "$work/one" 10 2>>"$work/fd.err")
+out2=$(timeout 120 "${fdmme[@]}" "$(mme_conf mme.example.net "$(free_port)" 6)" eir.example.net "$work/one" 10 2>>"$work/fd.err")
 grep -qx "open" <<<"$out2" && ok || bad "the connection did not survive freeDiameter's watchdog"
 ctrs=$(vty "show rate-counters" | tr -d '\r')
 [ "$(counter diameter:rx:dwr)" -ge 1 ] 2>/dev/null && ok || bad "eird received no DWR from freeDiameter"
@@ -115,7 +88,7 @@ ctrs=$(vty "show rate-counters" | tr -d '\r')
 [ "$(counter s13:rx:ecr)" = 14 ] && ok || bad "ECR counter after the second peer: '$(counter s13:rx:ecr)'"
 
 # A freeDiameter peer that is not allow-listed is refused.
-out=$(timeout 60 "${fdmme[@]}" "$(fd_conf intruder.example.net "$(free_port)")" eir.example.net "$work/queries" 2>/dev/null)
+out=$(timeout 60 "${fdmme[@]}" "$(mme_conf intruder.example.net "$(free_port)" 30)" eir.example.net "$work/queries" 2>/dev/null)
 rc=$?
 [ "$rc" -eq 3 ] && ok || bad "intruder: fd-mme exit $rc ($out)"
 grep -q "unknown peer intruder.example.net refused" "$work/eird.log" && ok || bad "intruder not refused in the log"

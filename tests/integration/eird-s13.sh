@@ -17,14 +17,13 @@ ok()  { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme.epc.mnc001.mcc001.3gppnetwork.org REALM=epc.mnc001.mcc001.3gppnetwork.org
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$SRC/tests/lib.sh"
 DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
 	{ echo "FAIL: cannot build the database"; exit 1; }
-sed -e "s|database /var/lib/eir|database $work/db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $work/eird.sock|" -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" \
-    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" -e "s|peer mme1.example.net|peer $HOST|" \
-    -e "s|  unknown-imei greylisted|  unknown-imei unknown|" "$SRC/conf/eird.cfg" >"$work/eird.cfg"
+eird_cfg "$work/eird.cfg" "$work/db" "$DPORT" "$VPORT" "s|peer mme1.example.net|peer $HOST|" \
+	"s|  unknown-imei greylisted|  unknown-imei unknown|"
 
 # The libosmocore statsd reporter ships eird's counters: a UDP listener on
 # loopback records what arrives.
@@ -48,7 +47,7 @@ statsd=$!
 
 "$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+wait_port "$DPORT"
 
 cat >"$work/expect" <<'EXPECT'
 35209900176148 - 0
@@ -123,7 +122,7 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 grep -q "eird stopping" "$work/eird.log" && ok || bad "no clean stop in the log"
 "$EIRD" -c "$work/written.cfg" >"$work/eird2.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $VPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+wait_port "$VPORT"
 wt2=$(vty "write terminal" | tr -d '\r' | sed -n '/^Current configuration:/,/^end$/p' | sed '1d;$d')
 [ -s "$work/written.cfg" ] && [ "$wt2" = "$(cat "$work/written.cfg")" ] && ok ||
 	bad "write terminal does not round-trip: $(diff <(echo "$wt2") "$work/written.cfg" | head -5)"
@@ -135,7 +134,7 @@ kill -TERM "$pid"; wait "$pid"; pid=
 sed -e "s|database $work/db|database $work/late-db|" "$work/eird.cfg" >"$work/late.cfg"
 "$EIRD" -c "$work/late.cfg" >"$work/late.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+wait_port "$DPORT"
 [ "$(verdict 35000000000002)" = 0 ] && ok || bad "no database: not the failure outcome"
 grep -q "cannot open the database" "$work/late.log" && ok || bad "no database: no alarm in the log"
 "$SYNC" -q --db "$work/late-db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" || bad "late import"

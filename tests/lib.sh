@@ -1,0 +1,63 @@
+# Shell helpers shared by the integration tests and the benchmarks that run
+# eird and freeDiameter on loopback. Source it; needs SRC (source root).
+
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Wait up to 10 s until something listens on PORT.
+wait_port() {
+	for _ in $(seq 100); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# eird_cfg OUT DB_DIR DIAMETER_PORT VTY_PORT [SED_EXPR...]: conf/eird.cfg
+# with this test's database, stats socket (beside OUT) and loopback ports.
+eird_cfg() {
+	local out=$1 db=$2 dport=$3 vport=$4
+	shift 4
+	local extra=()
+	for e in "$@"; do extra+=(-e "$e"); done
+	sed -e "s|database /var/lib/eir|database $db|" \
+	    -e "s|stats-socket /run/eir/eird.sock|stats-socket $(dirname "$out")/eird.sock|" \
+	    -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $dport|" \
+	    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $vport|" "${extra[@]}" \
+	    "$SRC/conf/eird.cfg" >"$out"
+}
+
+# fd_conf DIR IDENTITY PORT TW CONNECT_PORT [ACL_PATTERN]: a freeDiameter
+# configuration in DIR (printed), with the throwaway certificate freeDiameter
+# needs even without TLS; it connects to eir.example.net on CONNECT_PORT
+# unless that is empty, and admits peers matching ACL_PATTERN (acl_wl).
+fd_conf() {
+	local dir=$1 id=$2 port=$3 tw=$4 connect=$5 acl=${6:-}
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$id" -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		-days 2 >/dev/null 2>&1 || return 1
+	{
+		cat <<FD
+Identity = "$id";
+Realm = "example.net";
+Port = $port;
+SecPort = $(free_port);
+ListenOn = "127.0.0.1";
+No_SCTP;
+No_IPv6;
+TwTimer = $tw;
+TLS_Cred = "$dir/cert.pem", "$dir/key.pem";
+TLS_CA = "$dir/cert.pem";
+LoadExtension = "/usr/lib/freeDiameter/dict_nasreq.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_rfc5777.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca.fdx";
+LoadExtension = "/usr/lib/freeDiameter/dict_dcca_3gpp.fdx";
+FD
+		[ -n "$connect" ] && echo "ConnectPeer = \"eir.example.net\" { ConnectTo = \"127.0.0.1\"; Port = $connect; No_TLS; };"
+		if [ -n "$acl" ]; then
+			echo "ALLOW_OLD_TLS ALLOW_IPSEC $acl" >"$dir/acl.conf"
+			echo "LoadExtension = \"/usr/lib/freeDiameter/acl_wl.fdx\" : \"$dir/acl.conf\";"
+		fi
+	} >"$dir/fd.conf"
+	echo "$dir/fd.conf"
+}
