@@ -17,6 +17,7 @@ enum eird_log_cat {
 	DDB,
 	DPOLICY,
 	DDIAM,
+	DMAP,
 };
 
 /* VTY nodes of eird (the cs7 nodes come from libosmo-sigtran). */
@@ -24,6 +25,7 @@ enum eird_vty_node {
 	EIR_NODE = _LAST_OSMOVTY_NODE + 1,
 	EIR_POLICY_NODE,
 	DIAMETER_NODE,
+	MAP_NODE,
 };
 
 /* One counter per policy branch (design.md §4). */

@@ -1,5 +1,6 @@
 /* eird: the Equipment Identity Register daemon. Answers CheckIMEI from the
- * core network (Diameter S13/S13') out of the database eir-sync keeps. */
+ * core network (Diameter S13/S13', MAP over SCCP) out of the database
+ * eir-sync keeps. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,12 @@
 #include <osmocom/vty/telnet_interface.h>
 #include <osmocom/vty/vty.h>
 
+#include "config.h"
+#ifdef HAVE_MAP
+#include <osmocom/sigtran/osmo_ss7.h>
+#include <osmocom/sigtran/sccp_sap.h>
+#include "map.h"
+#endif
 #include "eird.h"
 #include "server.h"
 #include "socket.h"
@@ -39,6 +46,7 @@ static const struct log_info_cat eird_log_cats[] = {
 	[DDB] = { .name = "DDB", .description = "Database access", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DPOLICY] = { .name = "DPOLICY", .description = "Policy", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DDIAM] = { .name = "DDIAM", .description = "Diameter S13", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DMAP] = { .name = "DMAP", .description = "MAP CheckIMEI (TCAP over SCCP)", .enabled = 1, .loglevel = LOGL_NOTICE },
 };
 
 static const struct log_info eird_log_info = {
@@ -67,7 +75,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: eird [-c FILE] [-D] [--version]\n"
-		"Equipment Identity Register daemon: answers CheckIMEI over Diameter S13.\n\n"
+		"Equipment Identity Register daemon: answers CheckIMEI over Diameter S13\n"
+		"and MAP (TCAP over SCCP).\n\n"
 		"  -c, --config-file FILE  configuration (default " DEFAULT_CONFIG ")\n"
 		"  -D, --daemonize         fork into the background\n"
 		"  -V, --version           print the version\n"
@@ -128,6 +137,12 @@ int main(int argc, char **argv)
 	osmo_stats_vty_add_cmds();
 	eird_vty_init();
 	diameter_vty_init();
+#ifdef HAVE_MAP
+	osmo_ss7_init();
+	osmo_ss7_vty_init_asp(ctx);
+	osmo_sccp_vty_init();
+	map_vty_init();
+#endif
 
 	handle_options(argc, argv, &daemonize);
 
@@ -147,6 +162,10 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (diameter_start() < 0)
 		return 1;
+#ifdef HAVE_MAP
+	if (map_start() < 0)
+		return 1;
+#endif
 	if (stats_socket_start(g_eird->stats_socket, g_eird->stats_group) < 0)
 		return 1;
 

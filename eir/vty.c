@@ -6,6 +6,10 @@
 #include <osmocom/vty/command.h>
 #include <osmocom/vty/vty.h>
 
+#include "config.h"
+#ifdef HAVE_MAP
+#include <osmocom/sigtran/osmo_ss7.h>
+#endif
 #include "eird.h"
 #include "policy.h"
 
@@ -117,7 +121,27 @@ static int config_write_policy(struct vty *vty)
 
 int eird_vty_go_parent(struct vty *vty)
 {
-	return 0;	/* implicit parent tracking does the work */
+	switch (vty->node) {
+	case EIR_POLICY_NODE:
+		vty->node = EIR_NODE;
+		break;
+	case EIR_NODE:
+	case DIAMETER_NODE:
+	case MAP_NODE:
+		vty->node = CONFIG_NODE;
+		vty->index = NULL;
+		break;
+	default:
+#ifdef HAVE_MAP
+		/* the cs7 nodes: libosmo-sigtran restores its own vty->index */
+		osmo_ss7_vty_go_parent(vty);
+#else
+		vty->node = CONFIG_NODE;
+		vty->index = NULL;
+#endif
+		break;
+	}
+	return vty->node;
 }
 
 void eird_vty_init(void)
