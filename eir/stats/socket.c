@@ -27,12 +27,16 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
+#include "config.h"
 #include "eird.h"
 #include "hist.h"
 #include "server.h"
 #include "socket.h"
 #include "store.h"
 #include "timefmt.h"
+#ifdef HAVE_MAP
+#include "map.h"
+#endif
 
 #define MAX_CLIENTS 32
 #define MAX_LINE 256
@@ -128,8 +132,9 @@ struct snap {
 	bool db_open;
 	struct eir_meta meta;
 	uint64_t reopens;
-	struct rate_ctr_group *branches, *diam;
-	struct eir_hist lat;
+	struct rate_ctr_group *branches, *diam, *map;
+	struct eir_hist lat, map_lat;
+	const char *map_asp, *map_asp_state;
 	struct peer_line peers[64];
 	unsigned n_peers, n_open;
 	/* eir-sync's last attempt (DIR/sync-status), "" when unknown */
@@ -214,6 +219,13 @@ static void take_snapshot(struct snap *s)
 	if (diameter_latency())
 		s->lat = *diameter_latency();
 	diameter_foreach_conn(add_peer, s);
+#ifdef HAVE_MAP
+	s->map = map_counters();
+	if (map_latency())
+		s->map_lat = *map_latency();
+	if (!map_asp_state(&s->map_asp, &s->map_asp_state))
+		s->map_asp = s->map_asp_state = NULL;
+#endif
 }
 
 static uint64_t ctr(struct rate_ctr_group *g, unsigned i)
@@ -304,6 +316,16 @@ static void fmt_stats(struct out *o, const struct snap *s)
 	put(o, "latency_count:%llu\n", (unsigned long long)s->lat.count);
 	for (unsigned i = 0; i < 4; i++)
 		put(o, "latency_%s_us:%.1f\n", pct_names[i], eir_hist_percentile(&s->lat, pcts[i]));
+	if (s->map) {
+		put(o, "# map\n");
+		for (unsigned i = 0; i < s->map->desc->num_ctr; i++)
+			put(o, "%s:%llu\n", plain(ctr_name(s->map, i), name, sizeof(name)), (unsigned long long)ctr(s->map, i));
+		if (s->map_asp)
+			put(o, "asp:%s %s\n", s->map_asp, s->map_asp_state);
+		put(o, "map_latency_count:%llu\n", (unsigned long long)s->map_lat.count);
+		for (unsigned i = 0; i < 4; i++)
+			put(o, "map_latency_%s_us:%.1f\n", pct_names[i], eir_hist_percentile(&s->map_lat, pcts[i]));
+	}
 	put(o, "# policy\n");
 	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
 		put(o, "%s:%llu\n", eir_branch_name(b), (unsigned long long)ctr(s->branches, (unsigned)b));
@@ -314,10 +336,34 @@ static void prom_head(struct out *o, const char *name, const char *type, const c
 	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One counter metric per rate counter: "s13:rx:ecr" -> eir_s13_rx_ecr_total. */
+static void prom_counters(struct out *o, struct rate_ctr_group *g)
+{
+	char name[64], metric[96];
+
+	for (unsigned i = 0; i < g->desc->num_ctr; i++) {
+		snprintf(metric, sizeof(metric), "eir_%s_total", plain(ctr_name(g, i), name, sizeof(name)));
+		prom_head(o, metric, "counter", g->desc->ctr_desc[i].description);
+		put(o, "%s %llu\n", metric, (unsigned long long)ctr(g, i));
+	}
+}
+
+static void prom_hist(struct out *o, const char *metric, const char *help, const struct eir_hist *h)
+{
+	uint64_t acc = 0;
+
+	prom_head(o, metric, "histogram", help);
+	for (unsigned i = 0; i < EIR_HIST_BUCKETS - 1; i++) {
+		acc += h->bucket[i];
+		put(o, "%s_bucket{le=\"%g\"} %llu\n", metric, eir_hist_bound_us(i) / 1e6, (unsigned long long)acc);
+	}
+	put(o, "%s_bucket{le=\"+Inf\"} %llu\n", metric, (unsigned long long)h->count);
+	put(o, "%s_sum %.9f\n", metric, (double)h->sum_ns / 1e9);
+	put(o, "%s_count %llu\n", metric, (unsigned long long)h->count);
+}
+
 static void fmt_prometheus(struct out *o, const struct snap *s)
 {
-	char name[64];
-	uint64_t acc = 0;
 
 	prom_head(o, "eir_info", "gauge", "Version of eird.");
 	put(o, "eir_info{version=\"%s\"} 1\n", EIR_VERSION);
@@ -351,23 +397,18 @@ static void fmt_prometheus(struct out *o, const struct snap *s)
 	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
 		put(o, "eir_policy_branch_total{branch=\"%s\"} %llu\n", eir_branch_name(b),
 		    (unsigned long long)ctr(s->branches, (unsigned)b));
-	for (unsigned i = 0; s->diam && i < s->diam->desc->num_ctr; i++) {
-		char metric[96];
-		snprintf(metric, sizeof(metric), "eir_%s_total", plain(ctr_name(s->diam, i), name, sizeof(name)));
-		prom_head(o, metric, "counter", s->diam->desc->ctr_desc[i].description);
-		put(o, "%s %llu\n", metric, (unsigned long long)ctr(s->diam, i));
-	}
+	if (s->diam)
+		prom_counters(o, s->diam);
 	prom_head(o, "eir_diameter_peers", "gauge", "Diameter peers in the open state.");
 	put(o, "eir_diameter_peers %u\n", s->n_open);
-	prom_head(o, "eir_s13_latency_seconds", "histogram", "S13 answer latency inside eird, read to answer.");
-	for (unsigned i = 0; i < EIR_HIST_BUCKETS - 1; i++) {
-		acc += s->lat.bucket[i];
-		put(o, "eir_s13_latency_seconds_bucket{le=\"%g\"} %llu\n", eir_hist_bound_us(i) / 1e6,
-		    (unsigned long long)acc);
+	prom_hist(o, "eir_s13_latency_seconds", "S13 answer latency inside eird, read to answer.", &s->lat);
+	if (s->map) {
+		prom_counters(o, s->map);
+		prom_head(o, "eir_map_asp_up", "gauge", "1 when the ASP towards the STP is active.");
+		put(o, "eir_map_asp_up %d\n", s->map_asp_state && !strcmp(s->map_asp_state, "active"));
+		prom_hist(o, "eir_map_latency_seconds", "MAP answer latency inside eird, SCCP indication to answer sent.",
+			  &s->map_lat);
 	}
-	put(o, "eir_s13_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)s->lat.count);
-	put(o, "eir_s13_latency_seconds_sum %.9f\n", (double)s->lat.sum_ns / 1e9);
-	put(o, "eir_s13_latency_seconds_count %llu\n", (unsigned long long)s->lat.count);
 }
 
 static void json_str(struct out *o, const char *s)
@@ -382,6 +423,22 @@ static void json_str(struct out *o, const char *s)
 			put(o, "%c", *s);
 	}
 	put(o, "\"");
+}
+
+static void json_hist(struct out *o, const struct eir_hist *h)
+{
+	put(o, "{\"count\":%llu,\"sum_ns\":%llu", (unsigned long long)h->count, (unsigned long long)h->sum_ns);
+	for (unsigned i = 0; i < 4; i++)
+		put(o, ",\"%s_us\":%.1f", pct_names[i], eir_hist_percentile(h, pcts[i]));
+	put(o, ",\"buckets\":[");
+	for (unsigned i = 0; i < EIR_HIST_BUCKETS; i++) {
+		if (i < EIR_HIST_BUCKETS - 1)
+			put(o, "%s{\"le_us\":%u,\"count\":%llu}", i ? "," : "", eir_hist_bound_us(i),
+			    (unsigned long long)h->bucket[i]);
+		else
+			put(o, ",{\"le_us\":null,\"count\":%llu}", (unsigned long long)h->bucket[i]);
+	}
+	put(o, "]}");
 }
 
 static void fmt_json(struct out *o, const struct snap *s)
@@ -426,19 +483,22 @@ static void fmt_json(struct out *o, const struct snap *s)
 		json_str(o, s->peers[i].addr);
 		put(o, ",\"state\":\"%s\"}", s->peers[i].state);
 	}
-	put(o, "],\"latency\":{\"count\":%llu,\"sum_ns\":%llu", (unsigned long long)s->lat.count,
-	    (unsigned long long)s->lat.sum_ns);
-	for (unsigned i = 0; i < 4; i++)
-		put(o, ",\"%s_us\":%.1f", pct_names[i], eir_hist_percentile(&s->lat, pcts[i]));
-	put(o, ",\"buckets\":[");
-	for (unsigned i = 0; i < EIR_HIST_BUCKETS; i++) {
-		if (i < EIR_HIST_BUCKETS - 1)
-			put(o, "%s{\"le_us\":%u,\"count\":%llu}", i ? "," : "", eir_hist_bound_us(i),
-			    (unsigned long long)s->lat.bucket[i]);
-		else
-			put(o, ",{\"le_us\":null,\"count\":%llu}", (unsigned long long)s->lat.bucket[i]);
+	put(o, "],\"latency\":");
+	json_hist(o, &s->lat);
+	put(o, "}");
+	if (s->map) {
+		put(o, ",\"map\":{");
+		for (unsigned i = 0; i < s->map->desc->num_ctr; i++)
+			put(o, "\"%s\":%llu,", plain(ctr_name(s->map, i), name, sizeof(name)), (unsigned long long)ctr(s->map, i));
+		put(o, "\"asp\":");
+		json_str(o, s->map_asp ? s->map_asp : "");
+		put(o, ",\"asp_state\":");
+		json_str(o, s->map_asp_state ? s->map_asp_state : "");
+		put(o, ",\"latency\":");
+		json_hist(o, &s->map_lat);
+		put(o, "}");
 	}
-	put(o, "]}},\"policy\":{");
+	put(o, ",\"policy\":{");
 	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)
 		put(o, "%s\"%s\":%llu", b ? "," : "", eir_branch_name(b), (unsigned long long)ctr(s->branches, (unsigned)b));
 	put(o, "}}\n");
@@ -496,6 +556,12 @@ static int run_command(struct client *c, const char *cmd)
 		if (diameter_counters())
 			rate_ctr_group_reset(diameter_counters());
 		eir_hist_reset(diameter_latency());
+#ifdef HAVE_MAP
+		if (map_counters())
+			rate_ctr_group_reset(map_counters());
+		if (map_latency())
+			eir_hist_reset(map_latency());
+#endif
 		LOGP(DMAIN, LOGL_NOTICE, "stats socket: counters reset\n");
 		put(&o, "ok: counters reset\n");
 	} else if (!strcmp(cmd, "help")) {
