@@ -15,10 +15,17 @@ wait_port() {
 
 # eird_cfg OUT DB_DIR DIAMETER_PORT VTY_PORT [SED_EXPR...]: conf/eird.cfg
 # with this test's database, stats socket (beside OUT) and loopback ports.
+# The MAP part (cs7 and map nodes) stays only when MAP_STP_PORT is set: the
+# ASP then connects to an STP on that port.
 eird_cfg() {
 	local out=$1 db=$2 dport=$3 vport=$4
 	shift 4
 	local extra=()
+	if [ -n "${MAP_STP_PORT:-}" ]; then
+		extra+=(-e "s|asp asp-eir 5000 0 ipa|asp asp-eir $MAP_STP_PORT 0 ipa|")
+	else
+		extra+=(-e '/^! --- MAP CheckIMEI/,$d')
+	fi
 	for e in "$@"; do extra+=(-e "$e"); done
 	sed -e "s|database /var/lib/eir|database $db|" \
 	    -e "s|stats-socket /run/eir/eird.sock|stats-socket $(dirname "$out")/eird.sock|" \
@@ -60,4 +67,10 @@ FD
 		fi
 	} >"$dir/fd.conf"
 	echo "$dir/fd.conf"
+}
+
+# stp_cfg OUT IPA_PORT VTY_PORT: conf/osmo-stp.cfg on this test's ports.
+stp_cfg() {
+	sed -e "s|listen ipa 5000|listen ipa $2|" -e "s|bind 127.0.0.1 4239|bind 127.0.0.1 $3|" \
+		"$SRC/conf/osmo-stp.cfg" >"$1"
 }
