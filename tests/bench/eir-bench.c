@@ -7,7 +7,8 @@
  * flight on each, IMEIs drawn from FILE (one per line) or generated from
  * the seed. After the warm-up it counts answers for S seconds and prints
  * answers/s, the answer mix and latency percentiles. One thread, epoll;
- * all requests that a wake-up allows leave in one write per connection. */
+ * all requests that a wake-up allows leave in one write per connection.
+ *   eir-bench map --stp PORT ...: MAP CheckIMEI through an STP (bench_map.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#ifdef HAVE_MAP
+#include "bench_map.h"
+#endif
 #include "diam.h"
 #include "imei.h"
 #include "msg.h"
@@ -289,9 +294,15 @@ int main(int argc, char **argv)
 	uint64_t seed = 1;
 	int c, ep;
 
+#ifdef HAVE_MAP
+	if (argc >= 2 && !strcmp(argv[1], "map"))
+		return bench_map_main(argc - 1, argv + 1);
+#endif
 	if (argc < 2 || strcmp(argv[1], "s13")) {
 		fprintf(stderr, "usage: eir-bench s13 --port P [--host H] [--conns N] [--inflight M] "
-				"[--seconds S] [--warmup W] [--imeis FILE] [--seed X]\n");
+				"[--seconds S] [--warmup W] [--imeis FILE] [--seed X]\n"
+				"       eir-bench map --stp PORT [--inflight N] [--seconds S] [--warmup W] "
+				"[--imeis FILE]\n");
 		return 2;
 	}
 	optind = 2;
