@@ -47,7 +47,7 @@ static uint64_t now_ms(void)
 }
 
 /* Open the database if it is not open; rate-limited, logged as an alarm. */
-static void store_ensure(void)
+void eird_store_ensure(void)
 {
 	char err[512];
 	int rc;
@@ -88,7 +88,7 @@ void eird_counters_init(void)
 void eird_check(const struct eir_query *q, struct eir_result *res)
 {
 	if (!in_batch) {
-		store_ensure();
+		eird_store_ensure();
 		if (g_eird->store && eir_store_begin(g_eird->store) == 0)
 			in_batch = true;
 	}

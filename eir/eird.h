@@ -49,6 +49,8 @@ void eird_counters_init(void);
  * eird_batch_end() (call it once per loop turn of each front end). */
 void eird_check(const struct eir_query *q, struct eir_result *res);
 void eird_batch_end(void);
+/* Open the database now if it is closed (rate-limited retries). */
+void eird_store_ensure(void);
 /* Reload the policy from the configuration file (SIGHUP). */
 int eird_reload_policy(void);
 

@@ -207,6 +207,7 @@ static void take_snapshot(struct snap *s)
 		closedir(d);
 		s->fds--;	/* the directory itself */
 	}
+	eird_store_ensure();	/* the NOC sees the data before the first query does */
 	if (g_eird->store && eir_store_get_meta(g_eird->store, &s->meta) == 0) {
 		s->db_open = true;
 		s->reopens = eir_store_reopen_count(g_eird->store);
