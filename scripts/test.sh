@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is needed, builds with -Werror, runs the
-# suite, runs it again under ASan+UBSan, then fuzzes each decoder briefly
-# with libFuzzer. Usage (as root on Debian bookworm): ./scripts/test.sh
+# suite, runs it again under ASan+UBSan, fuzzes each decoder briefly with
+# libFuzzer, then builds the Debian packages, runs lintian on them and
+# installs, checks and purges them. Usage (as root on Debian bookworm): ./scripts/test.sh
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -49,6 +50,15 @@ if ninja -C build-fuzz >/dev/null; then
 	done
 else
 	echo "fuzz build failed"; total_fail=$((total_fail + 1))
+fi
+
+echo "== Debian packages (dpkg-buildpackage, lintian, dpkg -i, purge)"
+if tests/package/install-test.sh . >build/package-test.log 2>&1; then
+	echo "package: $(tail -1 build/package-test.log)"
+	total_ok=$((total_ok + 1))
+else
+	echo "package: FAILED"; tail -30 build/package-test.log
+	total_fail=$((total_fail + 1))
 fi
 
 echo
