@@ -5,6 +5,7 @@
  * swapped. One TCAP message per SCCP primitive, so the store batch is closed
  * on the next loop turn: every CheckIMEI of one turn shares it. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
