@@ -11,6 +11,13 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 total_ok=0 total_fail=0
 
 install_packages $BUILD_PACKAGES $TEST_PACKAGES
+# The MAP test runs its own osmo-stp, which binds its VTY to 127.0.0.1:4239
+# whatever its configuration says: the packaged service (started on
+# machines with systemd) must not hold that port.
+if command -v systemctl >/dev/null && systemctl is-active --quiet osmo-stp 2>/dev/null; then
+	echo "stopping the osmo-stp service (its VTY port is needed by the MAP test)"
+	systemctl stop osmo-stp
+fi
 
 # run_suite NAME BUILDDIR: meson test, and add its counts to the totals.
 run_suite() {

@@ -87,6 +87,24 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Answers that cannot reach their caller come in floods (a routing
+ * mistake hits every answer): logged at most once a second, with the count
+ * of those not logged. */
+static bool unroutable_log_due(uint64_t *suppressed)
+{
+	static uint64_t next_ns, skipped;
+	uint64_t now = mono_ns();
+
+	if (now < next_ns) {
+		skipped++;
+		return false;
+	}
+	*suppressed = skipped;
+	skipped = 0;
+	next_ns = now + 1000000000ULL;
+	return true;
+}
+
 static void count(void *ctx, enum map_event ev)
 {
 	if (g_eird->counting)
@@ -136,9 +154,13 @@ static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 		return;
 	}
 	if (!reply_address(&called)) {
+		uint64_t more;
+
 		count(NULL, CTR_UNROUTABLE);
-		LOGP(DMAP, LOGL_ERROR, "no route for the answer to %s: set `reply-point-code` in the map node\n",
-		     osmo_sccp_addr_dump(&ud->calling_addr));
+		if (unroutable_log_due(&more))
+			LOGP(DMAP, LOGL_ERROR, "no route for the answer to %s: set `reply-point-code` in the map node "
+			     "(%llu more since the last report)\n", osmo_sccp_addr_dump(&ud->calling_addr),
+			     (unsigned long long)more);
 		return;
 	}
 	if (osmo_sccp_tx_unitdata(M.user, &ud->called_addr, &called, out, (unsigned)n) < 0) {
@@ -157,12 +179,17 @@ static int sccp_cb(struct osmo_prim_hdr *oph, void *scu)
 	case OSMO_PRIM(OSMO_SCU_PRIM_N_UNITDATA, PRIM_OP_INDICATION):
 		on_unitdata(prim, oph->msg);
 		break;
-	case OSMO_PRIM(OSMO_SCU_PRIM_N_NOTICE, PRIM_OP_INDICATION):
+	case OSMO_PRIM(OSMO_SCU_PRIM_N_NOTICE, PRIM_OP_INDICATION): {
 		/* An answer of ours came back (UDTS): the caller is unreachable. */
+		uint64_t more;
+
 		count(NULL, CTR_UNROUTABLE);
-		LOGP(DMAP, LOGL_NOTICE, "answer returned by SCCP, cause %u, to %s\n", prim->u.notice.cause,
-		     osmo_sccp_addr_dump(&prim->u.notice.called_addr));
+		if (unroutable_log_due(&more))
+			LOGP(DMAP, LOGL_NOTICE, "answer returned by SCCP, cause %u, to %s (%llu more since the last report)\n",
+			     prim->u.notice.cause, osmo_sccp_addr_dump(&prim->u.notice.called_addr),
+			     (unsigned long long)more);
 		break;
+	}
 	default:
 		LOGP(DMAP, LOGL_DEBUG, "SCCP primitive %s ignored\n", osmo_scu_prim_name(oph));
 		break;

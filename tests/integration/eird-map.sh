@@ -24,6 +24,10 @@ bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 . "$SRC/tests/lib.sh"
 command -v osmo-stp >/dev/null || { echo "FAIL: osmo-stp is not installed"; exit 1; }
+# osmo-stp 1.6 binds its VTY to port 4239 whatever the configuration says.
+if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4239), 1)" 2>/dev/null; then
+	echo "FAIL: 127.0.0.1:4239 is taken (another osmo-stp?); the test's osmo-stp needs it"; exit 1
+fi
 DPORT=$(free_port) VPORT=$(free_port) SPORT=$(free_port) SVPORT=$(free_port)
 export MAP_STP_PORT=$SPORT
 
