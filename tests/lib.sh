@@ -1,5 +1,6 @@
 # Shell helpers shared by the integration tests and the benchmarks that run
-# eird and freeDiameter on loopback. Source it; needs SRC (source root).
+# eird, freeDiameter and osmo-stp on loopback. Source it; needs SRC (source
+# root), and B (build directory) for bench_data.
 
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -69,8 +70,24 @@ FD
 	echo "$dir/fd.conf"
 }
 
-# stp_cfg OUT IPA_PORT VTY_PORT: conf/osmo-stp.cfg on this test's ports.
+# stp_cfg OUT IPA_PORT: conf/osmo-stp.cfg listening on this test's port.
+# (Its VTY stays on 4239: osmo-stp 1.6 ignores the configured port.)
 stp_cfg() {
-	sed -e "s|listen ipa 5000|listen ipa $2|" -e "s|bind 127.0.0.1 4239|bind 127.0.0.1 $3|" \
-		"$SRC/conf/osmo-stp.cfg" >"$1"
+	sed -e "s|listen ipa 5000|listen ipa $2|" "$SRC/conf/osmo-stp.cfg" >"$1"
+}
+
+# bench_data DIR COUNT: the benchmarks' data, built with the tools in $B:
+# DIR/db holds COUNT IMEIs from eir-gen; DIR/imeis a seeded list of up to
+# 100,000 of them, each after an absent one (its successor), so that half
+# of the queries find a record.
+bench_data() {
+	local w=$1 n=$2
+	echo "database: $n IMEIs"
+	"$B/lmdb-tools/eir-gen" --count "$n" -o "$w/full.csv" &&
+		"$B/lmdb-tools/eir-sync" -q --db "$w/db" import "$w/full.csv" || return 1
+	awk -F, 'NR > 2 && $1 ~ /^[0-9]+$/ && length($1) >= 14 { print substr($1, 1, 14) }' "$w/full.csv" |
+		awk 'BEGIN { srand(1) } { if (rand() < 200000 / '"$n"') print }' | head -n 100000 >"$w/present"
+	awk '{ printf "%014d\n%s\n", $1 + 1, $1 }' "$w/present" >"$w/imeis"
+	rm -f "$w/full.csv" "$w/present"
+	echo "IMEI list: $(wc -l <"$w/imeis") (half present)"
 }

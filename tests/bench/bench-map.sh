@@ -20,19 +20,12 @@ ninja -C $B >/dev/null
 SRC=$PWD
 . tests/lib.sh
 
-echo "database: $N IMEIs"
-$B/lmdb-tools/eir-gen --count "$N" -o "$W/full.csv"
-$B/lmdb-tools/eir-sync -q --db "$W/db" import "$W/full.csv"
-awk -F, 'NR > 2 && $1 ~ /^[0-9]+$/ && length($1) >= 14 { print substr($1, 1, 14) }' "$W/full.csv" |
-	awk 'BEGIN { srand(1) } { if (rand() < 200000 / '"$N"') print }' | head -n 100000 >"$W/present"
-awk '{ printf "%014d\n%s\n", $1 + 1, $1 }' "$W/present" >"$W/imeis"
-rm -f "$W/full.csv"
-echo "IMEI list: $(wc -l <"$W/imeis") (half present)"
+bench_data "$W" "$N"
 
-SPORT=$(free_port) SVPORT=$(free_port) EPORT=$(free_port) VPORT=$(free_port)
+SPORT=$(free_port) EPORT=$(free_port) VPORT=$(free_port)
 export MAP_STP_PORT=$SPORT
 eird_cfg "$W/eird.cfg" "$W/db" "$EPORT" "$VPORT" "s| logging level all notice| logging level all error|"
-stp_cfg "$W/osmo-stp.cfg" "$SPORT" "$SVPORT"
+stp_cfg "$W/osmo-stp.cfg" "$SPORT"
 sed -i 's| logging level all notice| logging level all error|' "$W/osmo-stp.cfg"
 # eird and the echo user take turns as the EIR: one IPA unit name for both
 # (the echo user is a libosmo-sigtran simple client, "asp-clnt-eir").

@@ -17,15 +17,7 @@ ninja -C $B >/dev/null
 SRC=$PWD
 . tests/lib.sh
 
-echo "database: $N IMEIs"
-$B/lmdb-tools/eir-gen --count "$N" -o "$W/full.csv"
-$B/lmdb-tools/eir-sync -q --db "$W/db" import "$W/full.csv"
-# The seeded list: 100000 present IMEIs and as many absent (present + 1).
-awk -F, 'NR > 2 && $1 ~ /^[0-9]+$/ && length($1) >= 14 { print substr($1, 1, 14) }' "$W/full.csv" |
-	awk 'BEGIN { srand(1) } { if (rand() < 200000 / '"$N"') print }' | head -n 100000 >"$W/present"
-awk '{ printf "%014d\n%s\n", $1 + 1, $1 }' "$W/present" >"$W/imeis"
-rm -f "$W/full.csv"
-echo "IMEI list: $(wc -l <"$W/imeis") (half present)"
+bench_data "$W" "$N"
 
 EPORT=$(free_port) VPORT=$(free_port) FPORT=$(free_port)
 eird_cfg "$W/eird.cfg" "$W/db" "$EPORT" "$VPORT" "s| logging level all notice| logging level all error|"

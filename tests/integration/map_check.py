@@ -5,23 +5,14 @@ them through osmo-stp, and checks every answer field by field with its own
 decoder.
 
 Usage: map_check.py MAP_MSC STP_PORT EXPECT_FILE OUT_JSON
-EXPECT_FILE lines: IMEI IMSI|- STATUS   (0 white, 1 black, 2 grey, 5422 unknown)
+EXPECT_FILE lines: IMEI IMSI|- STATUS   (0 white, 1 black, 2 grey, 5422 unknown); # comments
 Prints one line per failure, then "N passed, M failed". Writes a summary of
 what was sent (per version and verdict) to OUT_JSON for the shell test."""
 import json
 import subprocess
 import sys
 
-passed = failed = 0
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+from checks import finish, ok
 
 
 # ---------------------------------------------------------------- BER
@@ -196,7 +187,7 @@ def error_check(case, code):
 
 def main():
     msc, stp_port, expect_file, out_json = sys.argv[1:5]
-    rows = [l.split() for l in open(expect_file) if l.strip()]
+    rows = [l.split() for l in open(expect_file) if l.strip() and not l.startswith("#")]
     cases, summary = [], {"v1": 0, "v2": 0, "v3": 0, "white": 0, "black": 0, "grey": 0, "unknown": 0}
     n = 0
 
@@ -283,8 +274,7 @@ def main():
             ok(False, f"{c.name}: cannot decode {r}: {e!r}")
     with open(out_json, "w") as f:
         json.dump(summary, f)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -14,17 +14,9 @@ import subprocess
 import sys
 import time
 
+from checks import finish, ok
+
 EIR_STAT, SOCK, EXPECT = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-passed = failed = 0
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def eir_stat(fmt):
@@ -191,5 +183,4 @@ after = ask(other, "stats")
 ok("\ns13_rx_ecr:0\n" in after and "\nlatency_count:0\n" in after, "counters zero after reset")
 ok("db_state:open" in after and "snapshot_seq:" in after, "data unaffected by reset")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(finish())

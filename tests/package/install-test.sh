@@ -27,7 +27,7 @@ git -C "$SRC" ls-files -z | (cd "$SRC" && xargs -0 cp --parents -t "$work/eir")
 (cd "$work/eir" && dpkg-buildpackage -b -us -uc) >"$work/build.log" 2>&1 && ok ||
 	{ bad "dpkg-buildpackage failed"; tail -30 "$work/build.log"; exit 1; }
 for p in eird eir-tools eird-dbgsym eir-tools-dbgsym; do
-	[ -f "$work/${p}_"*.deb ] 2>/dev/null || ls "$work/${p}_"*.deb >/dev/null 2>&1 && ok || bad "no $p package"
+	ls "$work/${p}_"*.deb >/dev/null 2>&1 && ok || bad "no $p package"
 done
 lintian --tag-display-limit 0 "$work"/eir_*.changes >"$work/lintian.log" 2>&1
 grep -E '^[EW]: ' "$work/lintian.log" && bad "lintian reports errors or warnings" || ok
