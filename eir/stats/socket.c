@@ -65,6 +65,7 @@ static struct {
 enum {
 	ITEM_LAT_P50, ITEM_LAT_P90, ITEM_LAT_P99, ITEM_LAT_P999,
 	ITEM_SNAPSHOT_SEQ, ITEM_SNAPSHOT_AGE, ITEM_DB_UP, ITEM_PEERS,
+	ITEM_MAP_LAT_P50, ITEM_MAP_LAT_P90, ITEM_MAP_LAT_P99, ITEM_MAP_LAT_P999, ITEM_MAP_ASP_UP,
 };
 
 static const struct osmo_stat_item_desc item_desc[] = {
@@ -76,6 +77,11 @@ static const struct osmo_stat_item_desc item_desc[] = {
 	[ITEM_SNAPSHOT_AGE] = { "data:snapshot-age", "Age of the snapshot in service", "s", 0, -1 },
 	[ITEM_DB_UP] = { "data:up", "1 when the database is open", "", 0, 0 },
 	[ITEM_PEERS] = { "diameter:peers", "Diameter peers in the open state", "", 0, 0 },
+	[ITEM_MAP_LAT_P50] = { "map:latency:p50", "MAP latency, 50th percentile", "us", 0, 0 },
+	[ITEM_MAP_LAT_P90] = { "map:latency:p90", "MAP latency, 90th percentile", "us", 0, 0 },
+	[ITEM_MAP_LAT_P99] = { "map:latency:p99", "MAP latency, 99th percentile", "us", 0, 0 },
+	[ITEM_MAP_LAT_P999] = { "map:latency:p999", "MAP latency, 99.9th percentile", "us", 0, 0 },
+	[ITEM_MAP_ASP_UP] = { "map:asp-up", "1 when the ASP towards the STP is active", "", 0, 0 },
 };
 
 static const struct osmo_stat_item_group_desc item_group_desc = {
@@ -277,6 +283,13 @@ static void item_timer_cb(void *data)
 	set_item(ITEM_LAT_P999, eir_hist_percentile(&s.lat, 0.999));
 	set_item(ITEM_DB_UP, s.db_open);
 	set_item(ITEM_PEERS, s.n_open);
+	if (s.map) {
+		set_item(ITEM_MAP_LAT_P50, eir_hist_percentile(&s.map_lat, 0.5));
+		set_item(ITEM_MAP_LAT_P90, eir_hist_percentile(&s.map_lat, 0.9));
+		set_item(ITEM_MAP_LAT_P99, eir_hist_percentile(&s.map_lat, 0.99));
+		set_item(ITEM_MAP_LAT_P999, eir_hist_percentile(&s.map_lat, 0.999));
+		set_item(ITEM_MAP_ASP_UP, s.map_asp_state && !strcmp(s.map_asp_state, "active"));
+	}
 	if (s.db_open) {
 		set_item(ITEM_SNAPSHOT_SEQ, (double)s.meta.seq);
 		set_item(ITEM_SNAPSHOT_AGE, s.meta.created ? (double)(s.now - (time_t)s.meta.created) : -1);

@@ -95,6 +95,12 @@ total=$(python3 -c "import json; d=json.load(open('$work/sent.json')); print(d['
 "$B/eir/eir-stat" -s "$work/eird.sock" json | python3 -c "import json,sys; d=json.load(sys.stdin); assert d['map']['asp_state']=='active' and d['map']['latency']['count']>0" &&
 	ok || bad "json lacks the MAP section"
 
+# The gauges as libosmocore stat items (VTY `show stats`, statsd).
+sleep 1.2
+shown=$(python3 "$SRC/tests/integration/vty_cmd.py" "$VPORT" "show stats" | tr -d '\r')
+grep -Eq 'ASP towards the STP is active: +1 *$' <<<"$shown" && ok || bad "show stats: ASP not up: $shown"
+grep -Eq 'MAP latency, 50th percentile: +[1-9][0-9]* us' <<<"$shown" && ok || bad "show stats lacks the MAP latency"
+
 # The configuration prints back with the cs7 and map nodes.
 wt=$(python3 "$SRC/tests/integration/vty_cmd.py" "$VPORT" "write terminal" | tr -d '\r')
 for l in "cs7 instance 0" " point-code 0.23.5" "  routing-key 0 0.23.5" "map" " ssn 9" " max-version 3" " reply-point-code 0.23.0"; do
