@@ -44,7 +44,7 @@ static void count(const struct map_eir *eir, enum map_event ev)
 
 static int ac_version(const uint8_t *ac, size_t len)
 {
-	if (len != AC_LEN || memcmp(ac, ac_prefix, sizeof(ac_prefix)))
+	if (len != AC_LEN || memcmp(ac, ac_prefix, sizeof(ac_prefix)) != 0)
 		return 0;
 	return ac[AC_LEN - 1];
 }
