@@ -1,11 +1,16 @@
-/* eird's Diameter front end (server.h). Responder side of RFC 6733: a peer
- * connects, sends CER, is checked against the allow-list and answered;
- * then DWR/DWA both ways (Tw), DPR/DPA, and S13 ME-Identity-Check.
- * Batching: each read drains every complete message in the buffer and all
- * answers of that read leave in one write (one msgb per loop turn). */
+/* eird's Diameter front end (server.h): listeners, the transport of each
+ * connection, timers and counters around the responder state machine of
+ * peer.c. eird owns every accepted socket: reads drain all complete
+ * messages, answers collect in one bounded output buffer per connection and
+ * leave in one write per read. A peer that does not read its answers stops
+ * being read once its output reaches the limit, and is closed when it stays
+ * there for Tw; other peers never wait for it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +19,6 @@
 #include <unistd.h>
 
 #include <osmocom/core/linuxlist.h>
-#include <osmocom/core/msgb.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/stats.h>
@@ -30,63 +34,54 @@
 #include "eird.h"
 #include "imei.h"
 #include "msg.h"
+#include "peer.h"
 #include "record.h"
 #include "server.h"
 
 #define DIAM_PORT 3868
 #define MAX_MSG (16 * 1024)		/* largest message accepted */
 #define RBUF (4 * MAX_MSG)
-#define OUT_MSGB 65535			/* msgb sizes are 16-bit */
-#define ANSWER_ROOM (MAX_MSG + 1024)	/* the largest answer: Failed-AVP quoting a whole AVP */
+#define ANSWER_ROOM DIAM_PEER_ANSWER_ROOM(MAX_MSG)
+#define OUT_INITIAL (64 * 1024)
+#define DEFAULT_OUTPUT_LIMIT 1024	/* KiB of answers a peer may leave unread */
 #define CLOSE_GRACE_MS 500
 
+/* The counters: those of the state machine (peer.h), then the transport's. */
 enum {
-	S13_RX_ECR,
-	S13_TX_WHITE,
-	S13_TX_BLACK,
-	S13_TX_GREY,
-	S13_TX_UNKNOWN,
-	S13_TX_ERROR,
-	DIAM_CER_OK,
-	DIAM_CER_REFUSED,
-	DIAM_RX_DWR,
-	DIAM_TX_DWR,
-	DIAM_RX_DPR,
+	DIAM_TX_DWR = DIAM_EV_COUNT,
 	DIAM_FRAMING_ERROR,
 	DIAM_WATCHDOG_CLOSE,
-	ERR_MISSING_AVP,
-	ERR_AVP_UNSUPPORTED,
-	ERR_INVALID_AVP,
-	ERR_COMMAND_UNSUPPORTED,
-	ERR_APPLICATION_UNSUPPORTED,
-	ERR_INVALID_HDR_BITS,
-	ERR_OTHER,
+	DIAM_OUTPUT_PAUSED,
+	DIAM_OUTPUT_CLOSE,
+	DIAM_CTR_COUNT
 };
 
 static const struct rate_ctr_desc diam_ctr_desc[] = {
-	[S13_RX_ECR] = { "s13:rx:ecr", "ME-Identity-Check requests received" },
-	[S13_TX_WHITE] = { "s13:tx:whitelisted", "Answers with Equipment-Status WHITELISTED" },
-	[S13_TX_BLACK] = { "s13:tx:blacklisted", "Answers with Equipment-Status BLACKLISTED" },
-	[S13_TX_GREY] = { "s13:tx:greylisted", "Answers with Equipment-Status GREYLISTED" },
-	[S13_TX_UNKNOWN] = { "s13:tx:unknown", "Answers with Experimental-Result 5422" },
-	[S13_TX_ERROR] = { "diameter:tx:error", "Error answers (protocol and permanent failures)" },
-	[DIAM_CER_OK] = { "diameter:cer:accepted", "Peers accepted by CER" },
-	[DIAM_CER_REFUSED] = { "diameter:cer:refused", "CERs refused (unknown peer, no common application, malformed)" },
-	[DIAM_RX_DWR] = { "diameter:rx:dwr", "Device-Watchdog-Requests received" },
+	[DIAM_EV_RX_ECR] = { "s13:rx:ecr", "ME-Identity-Check requests received" },
+	[DIAM_EV_TX_WHITELISTED] = { "s13:tx:whitelisted", "Answers with Equipment-Status WHITELISTED" },
+	[DIAM_EV_TX_BLACKLISTED] = { "s13:tx:blacklisted", "Answers with Equipment-Status BLACKLISTED" },
+	[DIAM_EV_TX_GREYLISTED] = { "s13:tx:greylisted", "Answers with Equipment-Status GREYLISTED" },
+	[DIAM_EV_TX_UNKNOWN] = { "s13:tx:unknown", "Answers with Experimental-Result 5422" },
+	[DIAM_EV_TX_ERROR] = { "diameter:tx:error", "Error answers (protocol and permanent failures)" },
+	[DIAM_EV_CER_ACCEPTED] = { "diameter:cer:accepted", "Peers accepted by CER" },
+	[DIAM_EV_CER_REFUSED] = { "diameter:cer:refused", "CERs refused (unknown peer, no common application, malformed)" },
+	[DIAM_EV_RX_DWR] = { "diameter:rx:dwr", "Device-Watchdog-Requests received" },
+	[DIAM_EV_RX_DPR] = { "diameter:rx:dpr", "Disconnect-Peer-Requests received" },
+	[DIAM_EV_ERR_MISSING_AVP] = { "diameter:error:missing-avp", "Answered 5005: a mandatory AVP missing" },
+	[DIAM_EV_ERR_AVP_UNSUPPORTED] = { "diameter:error:avp-unsupported", "Answered 5001: unsupported AVP with the M bit" },
+	[DIAM_EV_ERR_INVALID_AVP] = { "diameter:error:invalid-avp", "Answered 5004, 5009 or 5014: bad AVP value, count or length" },
+	[DIAM_EV_ERR_COMMAND_UNSUPPORTED] = { "diameter:error:command-unsupported", "Answered 3001: unknown command" },
+	[DIAM_EV_ERR_APPLICATION_UNSUPPORTED] = { "diameter:error:application-unsupported", "Answered 3007: unknown application" },
+	[DIAM_EV_ERR_HEADER_BITS] = { "diameter:error:header-bits", "Answered 3008: invalid header bits" },
+	[DIAM_EV_ERR_OTHER] = { "diameter:error:other", "Other error answers" },
 	[DIAM_TX_DWR] = { "diameter:tx:dwr", "Device-Watchdog-Requests sent" },
-	[DIAM_RX_DPR] = { "diameter:rx:dpr", "Disconnect-Peer-Requests received" },
 	[DIAM_FRAMING_ERROR] = { "diameter:framing-error", "Connections closed on a framing error" },
 	[DIAM_WATCHDOG_CLOSE] = { "diameter:watchdog-close", "Connections closed: no DWA within Tw" },
-	[ERR_MISSING_AVP] = { "diameter:error:missing-avp", "Answered 5005: a mandatory AVP missing" },
-	[ERR_AVP_UNSUPPORTED] = { "diameter:error:avp-unsupported", "Answered 5001: unsupported AVP with the M bit" },
-	[ERR_INVALID_AVP] = { "diameter:error:invalid-avp", "Answered 5004, 5009 or 5014: bad AVP value, count or length" },
-	[ERR_COMMAND_UNSUPPORTED] = { "diameter:error:command-unsupported", "Answered 3001: unknown command" },
-	[ERR_APPLICATION_UNSUPPORTED] = { "diameter:error:application-unsupported", "Answered 3007: unknown application" },
-	[ERR_INVALID_HDR_BITS] = { "diameter:error:header-bits", "Answered 3008: invalid header bits" },
-	[ERR_OTHER] = { "diameter:error:other", "Other error answers" },
+	[DIAM_OUTPUT_PAUSED] = { "diameter:output:paused", "Reading paused: a peer left output-limit of answers unread" },
+	[DIAM_OUTPUT_CLOSE] = { "diameter:output:close", "Connections closed: answers left unread for Tw" },
 };
 
-osmo_static_assert(ARRAY_SIZE(diam_ctr_desc) == ERR_OTHER + 1, diam_ctr_desc_matches_enum);
+osmo_static_assert(ARRAY_SIZE(diam_ctr_desc) == DIAM_CTR_COUNT, diam_ctr_desc_matches_enum);
 
 static const struct rate_ctr_group_desc diam_ctrg_desc = {
 	.group_name_prefix = "diameter",
@@ -110,34 +105,36 @@ struct peer_cfg {
 	char *addr;	/* NULL: any source address */
 };
 
-enum conn_state { WAIT_CER, OPEN, CLOSING };
-
 struct conn {
 	struct llist_head list;
-	struct osmo_stream_srv *srv;
-	enum conn_state state;
-	char peer_host[256];
+	struct osmo_fd ofd;
+	struct diam_peer peer;
 	char remote_addr[INET6_ADDRSTRLEN];
 	uint8_t local_ipv4[1][4];
 	uint8_t *rbuf;
 	size_t rlen;
-	struct msgb *out;
-	struct osmo_timer_list timer;
-	time_t last_rx;
-	bool dwr_pending;
-	uint32_t next_hbh;
+	uint8_t *obuf;		/* answers not yet written: obuf[ooff..olen) */
+	size_t ooff, olen, ocap;
+	bool paused;		/* reading stopped: output over the limit */
+	struct timespec paused_at;
+	struct osmo_timer_list timer;	/* CER wait, watchdog, close grace */
+	struct osmo_timer_list stall;	/* closes a peer paused for Tw */
+	struct timespec last_rx;
 	uint64_t read_ns;	/* when the current batch was read */
 	unsigned batch_answers;	/* S13 answers in it, for the latency histogram */
+	uint32_t next_hbh;
 };
 
 static struct {
 	char *origin_host, *origin_realm;
 	unsigned watchdog;		/* Tw, seconds */
+	unsigned output_limit;		/* KiB */
 	struct llist_head listens, peers, conns;
 	struct rate_ctr_group *ctrs;
 	struct eir_hist latency;
 } D = {
 	.watchdog = 30,
+	.output_limit = DEFAULT_OUTPUT_LIMIT,
 	.listens = LLIST_HEAD_INIT(D.listens),
 	.peers = LLIST_HEAD_INIT(D.peers),
 	.conns = LLIST_HEAD_INIT(D.conns),
@@ -150,337 +147,302 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static time_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static void ctr_inc(int i)
 {
 	rate_ctr_inc(rate_ctr_group_get_ctr(D.ctrs, i));
 }
 
-static struct diam_self self_for(const struct conn *c)
+static const char *who(const struct conn *c)
 {
-	return (struct diam_self){
-		.origin_host = D.origin_host, .origin_realm = D.origin_realm, .product_name = "eird",
-		.vendor_id = 0, .firmware_revision = 0, .ipv4 = c->local_ipv4, .n_ipv4 = 1,
-	};
+	return c->peer.host[0] ? c->peer.host : c->remote_addr;
 }
 
-/* ------------------------------------------------------------- output */
+/* ------------------------------------------------------------- state machine callbacks */
 
-static uint8_t *out_reserve(struct conn *c, size_t n)
+static const char *allow_cb(void *ctx, struct diam_str host)
 {
-	if (c->out && (size_t)msgb_tailroom(c->out) < n) {
-		osmo_stream_srv_send(c->srv, c->out);
-		c->out = NULL;
+	struct conn *c = ctx;
+	struct peer_cfg *p;
+
+	llist_for_each_entry(p, &D.peers, list) {
+		if (strlen(p->host) == host.n && !strncasecmp(p->host, (const char *)host.p, host.n) &&
+		    (!p->addr || !strcmp(p->addr, c->remote_addr)))
+			return p->host;
 	}
-	if (!c->out)
-		c->out = msgb_alloc_c(c, OUT_MSGB, "diameter-out");
-	return c->out ? msgb_data(c->out) + msgb_length(c->out) : NULL;
+	return NULL;
 }
 
-/* Encode with fn into the connection's pending output. */
-#define EMIT(c, call) do {						\
-	struct diam_buf b_;						\
-	uint8_t *p_ = out_reserve((c), ANSWER_ROOM);			\
-	long n_;							\
-	if (!p_)							\
-		break;							\
-	diam_buf_init(&b_, p_, msgb_tailroom((c)->out));		\
-	n_ = (call);							\
-	if (n_ > 0)							\
-		msgb_put((c)->out, (unsigned)n_);			\
-	else								\
-		LOGP(DDIAM, LOGL_ERROR, "%s: answer does not fit\n", (c)->peer_host); \
-} while (0)
-
-static void flush(struct conn *c)
+static int check_cb(void *ctx, const struct s13_ecr *r)
 {
-	if (c->out && msgb_length(c->out))
-		osmo_stream_srv_send(c->srv, c->out);
-	else if (c->out)
-		msgb_free(c->out);
-	c->out = NULL;
+	struct conn *c = ctx;
+	struct eir_query q = { 0 };
+	struct eir_result res;
+
+	q.imei_err = eir_imei_parse((const char *)r->imei.p, r->imei.n, g_eird->policy.imei_flags, &q.imei);
+	if (!q.imei_err && r->has_software_version && r->software_version.n == 2 &&
+	    r->software_version.p[0] >= '0' && r->software_version.p[0] <= '9' &&
+	    r->software_version.p[1] >= '0' && r->software_version.p[1] <= '9')
+		q.imei.svn = (r->software_version.p[0] - '0') * 10 + (r->software_version.p[1] - '0');
+	if (r->has_user_name && eir_imsi_parse((const char *)r->user_name.p, r->user_name.n, &q.imsi))
+		q.imsi = 0;	/* not an IMSI: judged without pairing */
+	eird_check(&q, &res);
+	if (log_check_level(DDIAM, LOGL_DEBUG)) {
+		char imei[64];
+		LOGP(DDIAM, LOGL_DEBUG, "%s: IMEI %s -> %s (%s)\n", who(c),
+		     osmo_escape_str_buf((const char *)r->imei.p, (int)r->imei.n, imei, sizeof(imei)),
+		     eir_verdict_name(res.verdict), eir_branch_name(res.branch));
+	}
+	/* Equipment-Status values of TS 29.272 7.3.51, by verdict. */
+	switch (res.verdict) {
+	case EIR_WHITELISTED: return 0;
+	case EIR_BLACKLISTED: return 1;
+	case EIR_GREYLISTED: return 2;
+	default: return -1;
+	}
 }
+
+static void event_cb(void *ctx, enum diam_peer_event ev)
+{
+	struct conn *c = ctx;
+
+	switch (ev) {
+	case DIAM_EV_RX_ECR:
+		if (g_eird->counting)
+			ctr_inc(ev);
+		return;
+	case DIAM_EV_TX_WHITELISTED:
+	case DIAM_EV_TX_BLACKLISTED:
+	case DIAM_EV_TX_GREYLISTED:
+	case DIAM_EV_TX_UNKNOWN:
+		if (g_eird->counting) {
+			ctr_inc(ev);
+			c->batch_answers++;
+		}
+		return;
+	default:
+		ctr_inc(ev);
+		return;
+	}
+}
+
+static void log_cb(void *ctx, enum diam_peer_log level, const char *fmt, ...)
+{
+	static const int lvl[] = { [DIAM_LOG_DEBUG] = LOGL_DEBUG, [DIAM_LOG_INFO] = LOGL_INFO,
+				   [DIAM_LOG_NOTICE] = LOGL_NOTICE };
+	struct conn *c = ctx;
+	char text[1024];
+	va_list ap;
+
+	if (!log_check_level(DDIAM, lvl[level]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	LOGP(DDIAM, lvl[level], "%s: %s", who(c), text);
+}
+
+static const struct diam_peer_ops peer_ops = {
+	.allow = allow_cb, .check = check_cb, .event = event_cb, .log = log_cb,
+};
 
 /* ------------------------------------------------------------- lifecycle */
 
 static void conn_close(struct conn *c)
 {
-	osmo_stream_srv_destroy(c->srv);	/* closed_cb frees c */
+	osmo_timer_del(&c->timer);
+	osmo_timer_del(&c->stall);
+	osmo_fd_unregister(&c->ofd);
+	close(c->ofd.fd);
+	llist_del(&c->list);
+	talloc_free(c);
 }
-
-static void timer_cb(void *data);
 
 static void arm_timer(struct conn *c, unsigned ms)
 {
 	osmo_timer_schedule(&c->timer, ms / 1000, (ms % 1000) * 1000);
 }
 
-/* Answer sent; the transport goes after a grace period (or when the peer
- * closes first, as the sender of DPR does). */
-static void close_after_send(struct conn *c)
+/* ------------------------------------------------------------- output */
+
+static size_t pending(const struct conn *c)
 {
-	c->state = CLOSING;
-	arm_timer(c, CLOSE_GRACE_MS);
+	return c->olen - c->ooff;
 }
+
+static size_t limit_bytes(void)
+{
+	return (size_t)D.output_limit * 1024;
+}
+
+/* Room for one answer at the end of the output; NULL when out of memory.
+ * The buffer never holds more than the limit plus one answer. */
+static uint8_t *out_room(struct conn *c, size_t n)
+{
+	if (c->olen + n <= c->ocap)
+		return c->obuf + c->olen;
+	if (c->ooff) {
+		memmove(c->obuf, c->obuf + c->ooff, pending(c));
+		c->olen -= c->ooff;
+		c->ooff = 0;
+		if (c->olen + n <= c->ocap)
+			return c->obuf + c->olen;
+	}
+	size_t cap = c->ocap ? c->ocap : OUT_INITIAL;
+	while (cap < c->olen + n)
+		cap *= 2;
+	uint8_t *p = talloc_realloc_size(c, c->obuf, cap);
+	if (!p)
+		return NULL;
+	c->obuf = p, c->ocap = cap;
+	return c->obuf + c->olen;
+}
+
+/* Write what is pending without blocking; -1 when the connection broke
+ * (and is gone). */
+static int out_write(struct conn *c)
+{
+	while (pending(c)) {
+		ssize_t n = send(c->ofd.fd, c->obuf + c->ooff, pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			LOGP(DDIAM, LOGL_NOTICE, "%s: connection lost: %s\n", who(c), strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		c->ooff += (size_t)n;
+	}
+	if (!pending(c))
+		c->ooff = c->olen = 0;
+	if (pending(c))
+		osmo_fd_write_enable(&c->ofd);
+	else
+		osmo_fd_write_disable(&c->ofd);
+	return 0;
+}
+
+/* ------------------------------------------------------------- timers */
 
 static void timer_cb(void *data)
 {
 	struct conn *c = data;
 	struct diam_buf b;
-	uint8_t buf[512];
+	uint8_t *p;
 	long n;
 
-	if (c->state != OPEN) {
-		LOGP(DDIAM, LOGL_NOTICE, "%s: closing (%s)\n", c->remote_addr,
-		     c->state == WAIT_CER ? "no CER in time" : "after answer");
+	if (c->peer.state != DIAM_PEER_OPEN) {
+		LOGP(DDIAM, LOGL_NOTICE, "%s: closing (%s)\n", who(c),
+		     c->peer.state == DIAM_PEER_WAIT_CER ? "no CER in time" : "after answer");
 		conn_close(c);
 		return;
 	}
-	if (c->dwr_pending) {
-		LOGP(DDIAM, LOGL_ERROR, "%s: no DWA within %u s, closing\n", c->peer_host, D.watchdog);
+	if (c->peer.dwa_pending) {
+		LOGP(DDIAM, LOGL_ERROR, "%s: no DWA within %u s, closing\n", who(c), D.watchdog);
 		ctr_inc(DIAM_WATCHDOG_CLOSE);
 		conn_close(c);
 		return;
 	}
 	/* Tw counts from the last message received, jittered by up to 2 s
 	 * late (RFC 3539 3.4.1); until then, sleep the rest of it. */
-	time_t idle = time(NULL) - c->last_rx;
+	time_t idle = mono_s() - c->last_rx.tv_sec;
 	if (idle < (time_t)D.watchdog) {
 		long rest_ms = ((long)D.watchdog - (long)idle) * 1000 + random() % 2000;
 		arm_timer(c, rest_ms < 200 ? 200 : (unsigned)rest_ms);
 		return;
 	}
-	struct diam_self self = self_for(c);
-	diam_buf_init(&b, buf, sizeof(buf));
-	n = diam_dwr_encode(&b, &self, c->next_hbh++, (uint32_t)random());
-	if (n > 0) {
-		struct msgb *m = msgb_alloc_c(c, (uint16_t)n, "dwr");
-		if (m) {
-			memcpy(msgb_put(m, (unsigned)n), buf, (size_t)n);
-			osmo_stream_srv_send(c->srv, m);
-			c->dwr_pending = true;
+	/* A peer that does not read gets no DWR: the stall timer has it. */
+	if (!c->paused && (p = out_room(c, 512))) {
+		diam_buf_init(&b, p, 512);
+		n = diam_dwr_encode(&b, &c->peer.self, c->next_hbh++, (uint32_t)random());
+		if (n > 0) {
+			c->olen += (size_t)n;
+			c->peer.dwa_pending = true;
 			ctr_inc(DIAM_TX_DWR);
+			if (out_write(c) < 0)
+				return;
 		}
 	}
 	/* The DWA must come within Tw. */
 	arm_timer(c, D.watchdog * 1000);
 }
 
-/* ------------------------------------------------------------- handling */
-
-static struct peer_cfg *allowed_peer(const struct diam_str *host, const char *addr)
+static void stall_cb(void *data)
 {
-	struct peer_cfg *p;
+	struct conn *c = data;
 
-	llist_for_each_entry(p, &D.peers, list) {
-		if (strlen(p->host) == host->n && !strncasecmp(p->host, (const char *)host->p, host->n) &&
-		    (!p->addr || !strcmp(p->addr, addr)))
-			return p;
-	}
-	return NULL;
+	LOGP(DDIAM, LOGL_ERROR, "%s: does not read its answers (%zu bytes unread for %u s), closing\n", who(c),
+	     pending(c), D.watchdog);
+	ctr_inc(DIAM_OUTPUT_CLOSE);
+	conn_close(c);
 }
 
-static void handle_cer(struct conn *c, const uint8_t *msg, size_t len, const struct diam_hdr *h)
+/* ------------------------------------------------------------- input */
+
+/* A new connection of a peer (it restarted, or its old transport died
+ * unnoticed) replaces its old one. */
+static void retire_older(struct conn *c)
 {
-	struct diam_self self = self_for(c);
-	struct diam_cer cer;
-	struct diam_fault f;
 	struct conn *other, *tmp;
 
-	if (diam_cer_decode(msg, len, &cer, &f)) {
-		LOGP(DDIAM, LOGL_NOTICE, "%s: malformed CER: %s\n", c->remote_addr, f.text);
-		EMIT(c, diam_error_encode(&b_, h, (struct diam_str){ 0 }, &self, &f));
-		goto refused;
-	}
-	snprintf(c->peer_host, sizeof(c->peer_host), "%.*s", (int)cer.origin_host.n, cer.origin_host.p);
-	if (!allowed_peer(&cer.origin_host, c->remote_addr)) {
-		LOGP(DDIAM, LOGL_NOTICE, "%s: unknown peer %s refused\n", c->remote_addr, c->peer_host);
-		EMIT(c, diam_cea_encode(&b_, h, &self, DIAM_UNKNOWN_PEER, "peer not configured"));
-		goto refused;
-	}
-	if (!cer.s13 && !cer.relay) {
-		LOGP(DDIAM, LOGL_NOTICE, "%s: no common application\n", c->peer_host);
-		EMIT(c, diam_cea_encode(&b_, h, &self, DIAM_NO_COMMON_APPLICATION, NULL));
-		goto refused;
-	}
-	/* A peer that reconnects (it restarted, or its old transport died
-	 * unnoticed) replaces its old connection. */
 	llist_for_each_entry_safe(other, tmp, &D.conns, list) {
-		if (other != c && other->state == OPEN && !strcasecmp(other->peer_host, c->peer_host)) {
-			LOGP(DDIAM, LOGL_NOTICE, "%s: new connection from %s replaces the old one\n",
-			     c->peer_host, c->remote_addr);
+		if (other != c && other->peer.state == DIAM_PEER_OPEN && !strcasecmp(other->peer.host, c->peer.host)) {
+			LOGP(DDIAM, LOGL_NOTICE, "%s: new connection from %s replaces the old one from %s\n",
+			     c->peer.host, c->remote_addr, other->remote_addr);
 			conn_close(other);
 		}
 	}
-	EMIT(c, diam_cea_encode(&b_, h, &self, DIAM_SUCCESS, NULL));
-	c->state = OPEN;
-	ctr_inc(DIAM_CER_OK);
-	LOGP(DDIAM, LOGL_NOTICE, "%s: peer %s open\n", c->remote_addr, c->peer_host);
-	arm_timer(c, D.watchdog * 1000);
-	return;
-refused:
-	ctr_inc(DIAM_CER_REFUSED);
-	close_after_send(c);
 }
 
-static void answer_error(struct conn *c, const uint8_t *msg, size_t len, const struct diam_hdr *h,
-			 const struct diam_fault *f)
+/* Answer the complete messages in the read buffer while the output is
+ * under the limit. Returns -1 when the connection is gone. */
+static int process(struct conn *c)
 {
-	struct diam_self self = self_for(c);
+	size_t off = 0, n;
+	int rc = 0;
 
-	LOGP(DDIAM, LOGL_INFO, "%s: cmd %u app %u: %u %s\n", c->peer_host, h->code, h->app, f->result,
-	     f->text ? f->text : "");
-	EMIT(c, diam_error_encode(&b_, h, diam_session_id(msg, len), &self, f));
-	ctr_inc(S13_TX_ERROR);
-	switch (f->result) {
-	case DIAM_MISSING_AVP: ctr_inc(ERR_MISSING_AVP); break;
-	case DIAM_AVP_UNSUPPORTED: ctr_inc(ERR_AVP_UNSUPPORTED); break;
-	case DIAM_INVALID_AVP_VALUE:
-	case DIAM_AVP_OCCURS_TOO_MANY_TIMES:
-	case DIAM_INVALID_AVP_LENGTH: ctr_inc(ERR_INVALID_AVP); break;
-	case DIAM_COMMAND_UNSUPPORTED: ctr_inc(ERR_COMMAND_UNSUPPORTED); break;
-	case DIAM_APPLICATION_UNSUPPORTED: ctr_inc(ERR_APPLICATION_UNSUPPORTED); break;
-	case DIAM_INVALID_HDR_BITS: ctr_inc(ERR_INVALID_HDR_BITS); break;
-	default: ctr_inc(ERR_OTHER); break;
-	}
-}
-
-static void handle_ecr(struct conn *c, const uint8_t *msg, size_t len, const struct diam_hdr *h)
-{
-	static const int tx_ctr[EIR_VERDICT_COUNT] = {
-		[EIR_WHITELISTED] = S13_TX_WHITE, [EIR_BLACKLISTED] = S13_TX_BLACK,
-		[EIR_GREYLISTED] = S13_TX_GREY, [EIR_UNKNOWN] = S13_TX_UNKNOWN,
-	};
-	struct diam_self self = self_for(c);
-	struct s13_ecr r;
-	struct diam_fault f;
-	struct eir_query q = { 0 };
-	struct eir_result res;
-
-	if (g_eird->counting)
-		ctr_inc(S13_RX_ECR);
-	if (s13_ecr_decode(msg, len, &r, &f)) {
-		answer_error(c, msg, len, h, &f);
-		return;
-	}
-	q.imei_err = eir_imei_parse((const char *)r.imei.p, r.imei.n, g_eird->policy.imei_flags, &q.imei);
-	if (!q.imei_err && r.has_software_version && r.software_version.n == 2 &&
-	    r.software_version.p[0] >= '0' && r.software_version.p[0] <= '9' &&
-	    r.software_version.p[1] >= '0' && r.software_version.p[1] <= '9')
-		q.imei.svn = (r.software_version.p[0] - '0') * 10 + (r.software_version.p[1] - '0');
-	if (r.has_user_name && eir_imsi_parse((const char *)r.user_name.p, r.user_name.n, &q.imsi))
-		q.imsi = 0;	/* not an IMSI: judged without pairing */
-	eird_check(&q, &res);
-	EMIT(c, s13_eca_encode(&b_, h, r.session_id, &self,
-			       res.verdict == EIR_UNKNOWN ? -1 : (int)res.verdict));
-	if (g_eird->counting) {
-		ctr_inc(tx_ctr[res.verdict]);
-		c->batch_answers++;
-	}
-	LOGP(DDIAM, LOGL_DEBUG, "%s: IMEI %.*s -> %s (%s)\n", c->peer_host, (int)r.imei.n, r.imei.p,
-	     eir_verdict_name(res.verdict), eir_branch_name(res.branch));
-}
-
-static void handle_msg(struct conn *c, const uint8_t *msg, size_t len)
-{
-	struct diam_self self = self_for(c);
-	struct diam_peer_req pr;
-	struct diam_hdr h;
-	struct diam_fault f;
-
-	diam_hdr_parse(msg, &h);
-	if (!(h.flags & DIAM_FLAG_R)) {
-		if (h.code == DIAM_CMD_DW)
-			c->dwr_pending = false;	/* our DWR answered */
-		return;
-	}
-	if (diam_check_header(&h, &f)) {
-		answer_error(c, msg, len, &h, &f);
-		return;
-	}
-	if (c->state == WAIT_CER) {
-		if (h.code != DIAM_CMD_CE || h.app != DIAM_APP_BASE) {
-			/* Nothing but CER before the exchange: drop the transport. */
-			LOGP(DDIAM, LOGL_NOTICE, "%s: command %u before CER, closing\n", c->remote_addr, h.code);
-			close_after_send(c);
-			return;
-		}
-		handle_cer(c, msg, len, &h);
-		return;
-	}
-	if (c->state != OPEN)
-		return;
-	switch (h.app == DIAM_APP_BASE ? h.code : h.app == DIAM_APP_S13 ? h.code + 100000 : 0) {
-	case DIAM_CMD_DW:
-		ctr_inc(DIAM_RX_DWR);
-		if (diam_peer_req_decode(msg, len, &pr, &f))
-			answer_error(c, msg, len, &h, &f);
-		else
-			EMIT(c, diam_dwa_encode(&b_, &h, &self));
-		break;
-	case DIAM_CMD_DP:
-		ctr_inc(DIAM_RX_DPR);
-		if (diam_peer_req_decode(msg, len, &pr, &f)) {
-			answer_error(c, msg, len, &h, &f);
-			break;
-		}
-		EMIT(c, diam_dpa_encode(&b_, &h, &self));
-		LOGP(DDIAM, LOGL_NOTICE, "%s: disconnect (cause %u)\n", c->peer_host, pr.disconnect_cause);
-		close_after_send(c);
-		break;
-	case 100000 + DIAM_CMD_MEIC:
-		handle_ecr(c, msg, len, &h);
-		break;
-	case DIAM_CMD_CE:
-		f = (struct diam_fault){ .result = DIAM_UNABLE_TO_COMPLY, .text = "CER on an open connection" };
-		answer_error(c, msg, len, &h, &f);
-		break;
-	default:
-		if (h.app != DIAM_APP_BASE && h.app != DIAM_APP_S13)
-			f = (struct diam_fault){ .result = DIAM_APPLICATION_UNSUPPORTED, .text = "application not supported" };
-		else
-			f = (struct diam_fault){ .result = DIAM_COMMAND_UNSUPPORTED, .text = "command not supported" };
-		answer_error(c, msg, len, &h, &f);
-		break;
-	}
-}
-
-/* Readable: drain, answer everything complete, write once. */
-static int read_cb(struct osmo_stream_srv *srv)
-{
-	struct conn *c = osmo_stream_srv_get_data(srv);
-	int fd = osmo_stream_srv_get_ofd(srv)->fd;
-	ssize_t n = recv(fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
-	size_t off = 0;
-
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		LOGP(DDIAM, LOGL_INFO, "%s: %s closed the connection\n", c->remote_addr,
-		     c->peer_host[0] ? c->peer_host : "peer");
-		conn_close(c);
-		return -EBADF;
-	}
-	c->rlen += (size_t)n;
-	c->last_rx = time(NULL);
-	c->read_ns = mono_ns();
-	for (;;) {
+	while (pending(c) < limit_bytes()) {
 		long len = diam_frame(c->rbuf + off, c->rlen - off, MAX_MSG);
+		uint8_t *room;
+
 		if (len == 0)
 			break;
 		if (len < 0) {
 			/* The stream cannot be resynchronised: this connection
 			 * only goes; every other peer keeps being served. */
-			LOGP(DDIAM, LOGL_ERROR, "%s: framing error, closing\n", c->remote_addr);
+			LOGP(DDIAM, LOGL_ERROR, "%s: framing error, closing\n", who(c));
 			ctr_inc(DIAM_FRAMING_ERROR);
-			if (c->batch_answers)
-				eir_hist_add_n(&D.latency, mono_ns() - c->read_ns, c->batch_answers);
-			flush(c);
-			eird_batch_end();
-			conn_close(c);
-			return -EBADF;
+			rc = -1;
+			break;
 		}
-		handle_msg(c, c->rbuf + off, (size_t)len);
+		room = out_room(c, ANSWER_ROOM);
+		if (!room) {
+			LOGP(DDIAM, LOGL_ERROR, "%s: out of memory, closing\n", who(c));
+			rc = -1;
+			break;
+		}
+		enum diam_peer_action act = diam_peer_input(&c->peer, c->rbuf + off, (size_t)len, room,
+							    ANSWER_ROOM, &n);
+		c->olen += n;
 		off += (size_t)len;
+		if (act == DIAM_PEER_OPENED) {
+			LOGP(DDIAM, LOGL_NOTICE, "%s: peer %s open\n", c->remote_addr, c->peer.host);
+			retire_older(c);
+			arm_timer(c, D.watchdog * 1000);
+		} else if (act == DIAM_PEER_CLOSE_AFTER) {
+			arm_timer(c, CLOSE_GRACE_MS);
+		} else if (act == DIAM_PEER_CLOSE) {
+			rc = -1;
+			break;
+		}
 	}
 	eird_batch_end();
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
@@ -491,17 +453,70 @@ static int read_cb(struct osmo_stream_srv *srv)
 		eir_hist_add_n(&D.latency, mono_ns() - c->read_ns, c->batch_answers);
 		c->batch_answers = 0;
 	}
-	flush(c);
+	if (rc < 0) {
+		/* What was answered goes out if the socket takes it now. */
+		if (pending(c))
+			(void)send(c->ofd.fd, c->obuf + c->ooff, pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		conn_close(c);
+		return -1;
+	}
+	if (out_write(c) < 0)
+		return -1;
+	if (!c->paused && pending(c) >= limit_bytes()) {
+		/* The peer does not read: stop reading it (TCP pushes back),
+		 * and give it Tw to drain before it is closed. */
+		c->paused = true;
+		osmo_fd_read_disable(&c->ofd);
+		osmo_timer_schedule(&c->stall, D.watchdog, 0);
+		ctr_inc(DIAM_OUTPUT_PAUSED);
+		LOGP(DDIAM, LOGL_NOTICE, "%s: %zu bytes of answers unread, not reading until it reads\n", who(c),
+		     pending(c));
+	}
 	return 0;
 }
 
-static int closed_cb(struct osmo_stream_srv *srv)
+static int conn_read(struct conn *c)
 {
-	struct conn *c = osmo_stream_srv_get_data(srv);
+	ssize_t n = recv(c->ofd.fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
 
-	osmo_timer_del(&c->timer);
-	llist_del(&c->list);
-	talloc_free(c);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n < 0)
+			LOGP(DDIAM, LOGL_NOTICE, "%s: connection lost: %s\n", who(c), strerror(errno));
+		else
+			LOGP(DDIAM, LOGL_NOTICE, "%s: peer %s closed the connection\n", c->remote_addr,
+			     c->peer.host[0] ? c->peer.host : "(before CER)");
+		conn_close(c);
+		return -1;
+	}
+	c->rlen += (size_t)n;
+	clock_gettime(CLOCK_MONOTONIC, &c->last_rx);
+	c->read_ns = mono_ns();
+	return process(c);
+}
+
+static int conn_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct conn *c = ofd->data;
+
+	if (what & OSMO_FD_WRITE) {
+		if (out_write(c) < 0)
+			return 0;
+		if (c->paused && pending(c) <= limit_bytes() / 2) {
+			/* It reads again: answer what waited, then read on. */
+			c->paused = false;
+			osmo_timer_del(&c->stall);
+			osmo_fd_read_enable(&c->ofd);
+			c->read_ns = mono_ns();
+			if (process(c) < 0)
+				return 0;
+			if (c->paused)
+				return 0;
+		}
+	}
+	if ((what & OSMO_FD_READ) && !c->paused)
+		conn_read(c);
 	return 0;
 }
 
@@ -510,15 +525,16 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	struct conn *c = talloc_zero(g_eird->ctx, struct conn);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	struct diam_self self;
 
 	if (!c) {
 		close(fd);
 		return -ENOMEM;
 	}
 	c->rbuf = talloc_size(c, RBUF);
-	/* Not under c: the library frees srv after closed_cb has freed c. */
-	c->srv = osmo_stream_srv_create(g_eird->ctx, link, fd, read_cb, closed_cb, c);
-	if (!c->rbuf || !c->srv) {
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	osmo_fd_setup(&c->ofd, fd, OSMO_FD_READ, conn_cb, c, 0);
+	if (!c->rbuf || osmo_fd_register(&c->ofd) < 0) {
 		close(fd);
 		talloc_free(c);
 		return -ENOMEM;
@@ -532,10 +548,15 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET)
 		memcpy(c->local_ipv4[0], &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	c->state = WAIT_CER;
-	c->last_rx = time(NULL);
+	self = (struct diam_self){
+		.origin_host = D.origin_host, .origin_realm = D.origin_realm, .product_name = "eird",
+		.vendor_id = 0, .firmware_revision = 0, .ipv4 = c->local_ipv4, .n_ipv4 = 1,
+	};
+	diam_peer_init(&c->peer, &self, &peer_ops, c);
+	clock_gettime(CLOCK_MONOTONIC, &c->last_rx);
 	c->next_hbh = (uint32_t)random();
 	osmo_timer_setup(&c->timer, timer_cb, c);
+	osmo_timer_setup(&c->stall, stall_cb, c);
 	arm_timer(c, D.watchdog * 1000);	/* a CER must come within Tw */
 	llist_add_tail(&c->list, &D.conns);
 	LOGP(DDIAM, LOGL_INFO, "%s: connected\n", c->remote_addr);
@@ -552,14 +573,31 @@ struct eir_hist *diameter_latency(void)
 	return &D.latency;
 }
 
+static bool has_conn(const struct peer_cfg *p)
+{
+	struct conn *c;
+
+	llist_for_each_entry(c, &D.conns, list) {
+		if (c->peer.state != DIAM_PEER_WAIT_CER && !strcasecmp(c->peer.host, p->host))
+			return true;
+	}
+	return false;
+}
+
 void diameter_foreach_conn(void (*fn)(void *ctx, const char *peer, const char *addr, const char *state),
 			   void *ctx)
 {
-	static const char *const st[] = { "wait-cer", "open", "closing" };
+	struct peer_cfg *p;
 	struct conn *c;
 
+	/* Every connection, then each allow-listed peer without one. */
 	llist_for_each_entry(c, &D.conns, list)
-		fn(ctx, c->peer_host[0] ? c->peer_host : "-", c->remote_addr, st[c->state]);
+		fn(ctx, c->peer.host[0] ? c->peer.host : "-", c->remote_addr,
+		   c->paused ? "stalled" : diam_peer_state_name(c->peer.state));
+	llist_for_each_entry(p, &D.peers, list) {
+		if (!has_conn(p))
+			fn(ctx, p->host, p->addr ? p->addr : "any", "down");
+	}
 }
 
 int diameter_start(void)
@@ -637,6 +675,14 @@ DEFUN(cfg_watchdog, cfg_watchdog_cmd, "watchdog-interval <6-3600>",
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_output_limit, cfg_output_limit_cmd, "output-limit <64-65536>",
+      "Answers a peer may leave unread: over it eird stops reading that peer, and closes it after Tw\n"
+      "KiB (default 1024)\n")
+{
+	D.output_limit = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 static void add_peer(const char *host, const char *addr)
 {
 	struct peer_cfg *p = talloc_zero(g_eird->ctx, struct peer_cfg);
@@ -678,15 +724,18 @@ DEFUN(cfg_no_peer, cfg_no_peer_cmd, "no peer FQDN",
 	return CMD_WARNING;
 }
 
-DEFUN(show_diameter_peers, show_diameter_peers_cmd, "show diameter peers",
-      SHOW_STR "Diameter front end\n" "Connected peers and their state\n")
+static void vty_peer_line(void *ctx, const char *peer, const char *addr, const char *state)
 {
-	static const char *const st[] = { "wait-cer", "open", "closing" };
-	struct conn *c;
+	struct vty *vty = ctx;
 
-	llist_for_each_entry(c, &D.conns, list)
-		vty_out(vty, "%-40s %-16s %s%s", c->peer_host[0] ? c->peer_host : "-", c->remote_addr,
-			st[c->state], VTY_NEWLINE);
+	vty_out(vty, "%-40s %-16s %s%s", peer, addr, state, VTY_NEWLINE);
+}
+
+DEFUN(show_diameter_peers, show_diameter_peers_cmd, "show diameter peers",
+      SHOW_STR "Diameter front end\n" "Connections and allow-listed peers, with their state\n")
+{
+	vty_out(vty, "%-40s %-16s %s%s", "Origin-Host", "address", "state", VTY_NEWLINE);
+	diameter_foreach_conn(vty_peer_line, vty);
 	return CMD_SUCCESS;
 }
 
@@ -703,6 +752,8 @@ static int config_write_diameter(struct vty *vty)
 	llist_for_each_entry(l, &D.listens, list)
 		vty_out(vty, " listen %s %s %u%s", l->sctp ? "sctp" : "tcp", l->addr, l->port, VTY_NEWLINE);
 	vty_out(vty, " watchdog-interval %u%s", D.watchdog, VTY_NEWLINE);
+	if (D.output_limit != DEFAULT_OUTPUT_LIMIT)
+		vty_out(vty, " output-limit %u%s", D.output_limit, VTY_NEWLINE);
 	llist_for_each_entry(p, &D.peers, list) {
 		if (p->addr)
 			vty_out(vty, " peer %s address %s%s", p->host, p->addr, VTY_NEWLINE);
@@ -720,6 +771,7 @@ void diameter_vty_init(void)
 	install_element(DIAMETER_NODE, &cfg_origin_realm_cmd);
 	install_element(DIAMETER_NODE, &cfg_listen_cmd);
 	install_element(DIAMETER_NODE, &cfg_watchdog_cmd);
+	install_element(DIAMETER_NODE, &cfg_output_limit_cmd);
 	install_element(DIAMETER_NODE, &cfg_peer_cmd);
 	install_element(DIAMETER_NODE, &cfg_peer_addr_cmd);
 	install_element(DIAMETER_NODE, &cfg_no_peer_cmd);
