@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 		}
 	}
 	LOGP(DMAIN, LOGL_NOTICE, "eird stopping\n");
+	stats_socket_stop();
 	if (g_eird->store)
 		eir_store_close(g_eird->store);
 	log_fini();

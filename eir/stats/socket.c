@@ -27,6 +27,7 @@
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "eird.h"
 #include "hist.h"
@@ -39,14 +40,13 @@
 #endif
 
 #define MAX_CLIENTS 32
-#define MAX_LINE 256
 #define MAX_PENDING (1 << 20)	/* output a client may leave unread */
 
 struct client {
 	struct llist_head list;
 	struct osmo_fd ofd;
-	char in[MAX_LINE];
-	size_t inlen;
+	struct stats_lines in;
+	bool eof;		/* the client is done writing: close once answered */
 	char *out;
 	size_t outlen, outcap;
 };
@@ -58,7 +58,7 @@ static struct {
 	time_t started;
 	struct osmo_stat_item_group *items;
 	struct osmo_timer_list item_timer;
-} S = { .clients = LLIST_HEAD_INIT(S.clients) };
+} S = { .clients = LLIST_HEAD_INIT(S.clients), .listen = { .fd = -1 } };
 
 /* The gauges of the stats socket as libosmocore stat items too, so that
  * the VTY (show stats) and the statsd reporter show the same values. */
@@ -550,21 +550,26 @@ static int client_queue(struct client *c, const char *p, size_t n)
 	return 0;
 }
 
-static int run_command(struct client *c, const char *cmd)
+static int run_command(void *ctx, enum stats_cmd cmd, const char *line)
 {
+	struct client *c = ctx;
 	struct out o = { 0 };
 	struct snap s;
 	int rc;
 
-	if (!strcmp(cmd, "stats") || !strcmp(cmd, "prometheus") || !strcmp(cmd, "json")) {
+	switch (cmd) {
+	case STATS_CMD_STATS:
+	case STATS_CMD_PROMETHEUS:
+	case STATS_CMD_JSON:
 		take_snapshot(&s);
-		if (cmd[0] == 's')
+		if (cmd == STATS_CMD_STATS)
 			fmt_stats(&o, &s);
-		else if (cmd[0] == 'p')
+		else if (cmd == STATS_CMD_PROMETHEUS)
 			fmt_prometheus(&o, &s);
 		else
 			fmt_json(&o, &s);
-	} else if (!strcmp(cmd, "reset")) {
+		break;
+	case STATS_CMD_RESET:
 		if (g_eird->branches)
 			rate_ctr_group_reset(g_eird->branches);
 		if (diameter_counters())
@@ -578,11 +583,17 @@ static int run_command(struct client *c, const char *cmd)
 #endif
 		LOGP(DMAIN, LOGL_NOTICE, "stats socket: counters reset\n");
 		put(&o, "ok: counters reset\n");
-	} else if (!strcmp(cmd, "help")) {
+		break;
+	case STATS_CMD_HELP:
 		put(&o, "commands, one per line: stats (key:value), prometheus (text format 0.0.4), json, "
 			"reset (counters only), help\n");
-	} else {
-		put(&o, "error: unknown command '%.64s' (try help)\n", cmd);
+		break;
+	case STATS_CMD_TOO_LONG:
+		put(&o, "error: line too long (at most %d bytes)\n", STATS_MAX_LINE - 1);
+		break;
+	case STATS_CMD_UNKNOWN:
+		put(&o, "error: unknown command '%s' (try help)\n", osmo_escape_str(line, -1));
+		break;
 	}
 	put(&o, "\n");
 	rc = o.p ? client_queue(c, o.p, o.len) : -1;
@@ -594,40 +605,32 @@ static int client_cb(struct osmo_fd *ofd, unsigned int what)
 {
 	struct client *c = ofd->data;
 
-	if (what & OSMO_FD_READ) {
-		ssize_t n = read(ofd->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-		if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
+	if ((what & OSMO_FD_READ) && !c->eof) {
+		char buf[4096];
+		ssize_t n = read(ofd->fd, buf, sizeof(buf));
+
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			client_close(c);
 			return 0;
 		}
-		if (n > 0)
-			c->inlen += (size_t)n;
-		for (;;) {
-			char *nl = memchr(c->in, '\n', c->inlen);
-			if (!nl)
-				break;
-			*nl = '\0';
-			char *cmd = c->in;
-			while (isspace((unsigned char)*cmd))
-				cmd++;
-			for (char *e = nl; e > cmd && isspace((unsigned char)e[-1]);)
-				*--e = '\0';
-			if (*cmd && run_command(c, cmd) < 0) {
+		if (n > 0 && stats_lines_feed(&c->in, buf, (size_t)n, run_command, c) < 0) {
+			client_close(c);
+			return 0;
+		}
+		if (n == 0) {
+			/* The client half-closed (echo stats | nc -U): stop
+			 * reading, answer what it asked, then close. */
+			c->eof = true;
+			osmo_fd_read_disable(ofd);
+			if (stats_lines_eof(&c->in, run_command, c) < 0) {
 				client_close(c);
 				return 0;
 			}
-			size_t used = (size_t)(nl - c->in) + 1;
-			memmove(c->in, c->in + used, c->inlen - used);
-			c->inlen -= used;
-		}
-		if (c->inlen == sizeof(c->in)) {
-			client_queue(c, "error: line too long\n\n", 22);
-			c->inlen = 0;
 		}
 	}
 	if ((what & OSMO_FD_WRITE) && c->outlen) {
 		ssize_t n = write(ofd->fd, c->out, c->outlen);
-		if (n < 0 && errno != EAGAIN) {
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			client_close(c);
 			return 0;
 		}
@@ -638,6 +641,8 @@ static int client_cb(struct osmo_fd *ofd, unsigned int what)
 		if (!c->outlen)
 			osmo_fd_write_disable(ofd);
 	}
+	if (c->eof && !c->outlen)
+		client_close(c);
 	return 0;
 }
 
@@ -671,6 +676,34 @@ static int accept_cb(struct osmo_fd *ofd, unsigned int what)
 	return 0;
 }
 
+/* Only a socket nobody answers on is removed: a file that is not a socket
+ * is never deleted, and a live socket (another eird) is never taken over. */
+static int clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		LOGP(DMAIN, LOGL_FATAL, "stats socket: %s exists and is not a socket; not removing it\n", sa->sun_path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0 || (errno != ECONNREFUSED && errno != ENOENT)) {
+		LOGP(DMAIN, LOGL_FATAL, "stats socket: %s is in use by another process (another eird?)%s%s\n",
+		     sa->sun_path, rc ? ": " : "", rc ? strerror(errno) : "");
+		return -1;
+	}
+	LOGP(DMAIN, LOGL_NOTICE, "stats socket: removing the stale socket %s\n", sa->sun_path);
+	unlink(sa->sun_path);
+	return 0;
+}
+
 int stats_socket_start(const char *path, const char *group)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -694,7 +727,8 @@ int stats_socket_start(const char *path, const char *group)
 			mkdir(dir, 0755);
 	}
 	strcpy(sa.sun_path, path);
-	unlink(path);	/* a socket left by an earlier run */
+	if (clear_stale(&sa) < 0)
+		return -EADDRINUSE;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
 		LOGP(DMAIN, LOGL_FATAL, "stats socket: %s: %s\n", path, strerror(errno));
@@ -716,4 +750,22 @@ int stats_socket_start(const char *path, const char *group)
 	}
 	LOGP(DMAIN, LOGL_NOTICE, "stats socket on %s\n", path);
 	return 0;
+}
+
+void stats_socket_stop(void)
+{
+	struct client *c, *tmp;
+	struct sockaddr_un sa;
+	socklen_t sl = sizeof(sa);
+
+	llist_for_each_entry_safe(c, tmp, &S.clients, list)
+		client_close(c);
+	osmo_timer_del(&S.item_timer);
+	if (S.listen.fd < 0)
+		return;
+	if (getsockname(S.listen.fd, (struct sockaddr *)&sa, &sl) == 0 && sa.sun_path[0])
+		unlink(sa.sun_path);
+	osmo_fd_unregister(&S.listen);
+	close(S.listen.fd);
+	S.listen.fd = -1;
 }
