@@ -166,16 +166,17 @@ enum diam_peer_action diam_peer_input(struct diam_peer *p, const uint8_t *msg, s
 			p->state = DIAM_PEER_CLOSING;
 			return DIAM_PEER_CLOSE;
 		}
-		if (diam_check_header(&h, &f)) {
-			answer_error(p, &a, msg, len, &h, &f);
-			p->ops->event(p->ctx, DIAM_EV_CER_REFUSED);
-			p->state = DIAM_PEER_CLOSING;
-			return DIAM_PEER_CLOSE_AFTER;
-		}
 		if (h.code != DIAM_CMD_CE || h.app != DIAM_APP_BASE) {
 			p->ops->log(p->ctx, DIAM_LOG_NOTICE, "command %u before CER, closing\n", h.code);
 			p->state = DIAM_PEER_CLOSING;
 			return DIAM_PEER_CLOSE;
+		}
+		if (diam_check_header(&h, &f)) {
+			/* A CER with bad bits (E, T): answered, then closed. */
+			answer_error(p, &a, msg, len, &h, &f);
+			p->ops->event(p->ctx, DIAM_EV_CER_REFUSED);
+			p->state = DIAM_PEER_CLOSING;
+			return DIAM_PEER_CLOSE_AFTER;
 		}
 		return handle_cer(p, &a, msg, len, &h);
 	}

@@ -23,15 +23,18 @@ static int line(struct stats_lines *l, size_t len, stats_line_fn fn, void *ctx)
 {
 	char *s = l->buf, *e = l->buf + len;
 
-	while (s < e && (isspace((unsigned char)*s) || !*s))
+	/* A NUL byte makes no command: it shows as '?' in the error. */
+	for (char *q = s; q < e; q++)
+		if (!*q)
+			*q = '?';
+	while (s < e && isspace((unsigned char)*s))
 		s++;
-	while (e > s && (isspace((unsigned char)e[-1]) || !e[-1]))
+	while (e > s && isspace((unsigned char)e[-1]))
 		e--;
 	if (s == e)
 		return 0;
 	*e = '\0';
-	/* A NUL inside the line makes it another command than it looks. */
-	return fn(ctx, strlen(s) == (size_t)(e - s) ? stats_cmd_parse(s) : STATS_CMD_UNKNOWN, s);
+	return fn(ctx, stats_cmd_parse(s), s);
 }
 
 int stats_lines_feed(struct stats_lines *l, const char *p, size_t n, stats_line_fn fn, void *ctx)
