@@ -11,6 +11,7 @@
 #include "store.h"
 
 #define STORE_RETRY_MS 1000
+#define STORE_REMIND_MS (15 * 60 * 1000)
 
 static const struct rate_ctr_desc branch_ctr_desc[EIR_BRANCH_COUNT] = {
 	[EIR_BR_INVALID] = { "policy:invalid", "Invalid IMEIs (policy invalid-imei)" },
@@ -38,6 +39,7 @@ static const struct rate_ctr_group_desc branch_ctrg_desc = {
 osmo_static_assert(ARRAY_SIZE(branch_ctr_desc) == EIR_BRANCH_COUNT, branch_ctr_desc_matches_enum);
 
 static bool in_batch;
+static uint64_t last_reopens;
 
 static uint64_t now_ms(void)
 {
@@ -46,9 +48,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Open the database if it is not open; rate-limited, logged as an alarm. */
+/* Open the database if it is not open. Retried every second; the alarm
+ * says once what is wrong and what to do, then reminds every few minutes
+ * (or when the reason changes), so that a fresh install waiting for its
+ * first import does not fill the log. */
 void eird_store_ensure(void)
 {
+	static char last_err[512];
+	static uint64_t remind_at;
 	char err[512];
 	int rc;
 
@@ -58,10 +65,30 @@ void eird_store_ensure(void)
 	if (rc) {
 		g_eird->store = NULL;
 		g_eird->store_retry_at = now_ms() + STORE_RETRY_MS;
-		LOGP(DDB, LOGL_ERROR, "cannot open the database: %s; answering with policy failure\n", err);
+		if (strcmp(err, last_err)) {
+			LOGP(DDB, LOGL_ERROR, "cannot open the database: %s; answering with policy failure (%s) "
+			     "until it can be read%s\n", err, eir_verdict_name(g_eird->policy.failure),
+			     rc == -ENOENT ? "; create it with eir-sync (import or pull), eird picks it up by itself" : "");
+			snprintf(last_err, sizeof(last_err), "%s", err);
+			remind_at = now_ms() + STORE_REMIND_MS;
+		} else if (now_ms() >= remind_at) {
+			LOGP(DDB, LOGL_ERROR, "still no database: %s\n", err);
+			remind_at = now_ms() + STORE_REMIND_MS;
+		}
 		return;
 	}
+	last_err[0] = '\0';
 	LOGP(DDB, LOGL_NOTICE, "database %s open (%s)\n", g_eird->db_path, eir_store_path(g_eird->store));
+}
+
+/* A new generation (a full import) went into service: say which, once. */
+static void note_generation(void)
+{
+	struct eir_meta m;
+
+	if (eir_store_get_meta(g_eird->store, &m) == 0)
+		LOGP(DDB, LOGL_NOTICE, "database: generation %s in service, snapshot seq %llu (%s, %s)\n",
+		     eir_store_path(g_eird->store), (unsigned long long)m.seq, m.kind, m.source);
 }
 
 /* The failure branch is an alarm, but at hundreds of thousands of answers
@@ -89,8 +116,13 @@ void eird_check(const struct eir_query *q, struct eir_result *res)
 {
 	if (!in_batch) {
 		eird_store_ensure();
-		if (g_eird->store && eir_store_begin(g_eird->store) == 0)
+		if (g_eird->store && eir_store_begin(g_eird->store) == 0) {
 			in_batch = true;
+			if (eir_store_reopen_count(g_eird->store) != last_reopens) {
+				last_reopens = eir_store_reopen_count(g_eird->store);
+				note_generation();
+			}
+		}
 	}
 	if (in_batch) {
 		eir_check(g_eird->store, &g_eird->policy, q, time(NULL), res);
@@ -121,9 +153,10 @@ void eird_batch_end(void)
 
 int eird_reload_policy(void)
 {
-	struct eir_policy p = g_eird->policy;
+	struct eir_policy p;
 	char err[512];
-	int rc = eir_policy_load(g_eird->config_file, &p, err, sizeof(err));
+	/* Exactly what a restart would apply: the defaults, then the file. */
+	int rc = eir_policy_load_cfg(g_eird->config_file, &p, err, sizeof(err));
 
 	if (rc) {
 		LOGP(DPOLICY, LOGL_ERROR, "policy not reloaded: %s\n", err);

@@ -13,6 +13,7 @@
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/msgb.h>
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/stats.h>
 #include <osmocom/core/talloc.h>
@@ -112,6 +113,67 @@ static int handle_options(int argc, char **argv, bool *daemonize)
 	return 0;
 }
 
+/* The configuration file as the VTY reads it, one line per read, so that
+ * an error can name its line. */
+struct cfg_reader {
+	FILE *f;
+	unsigned lineno;
+	char line[512];
+	size_t len;
+	bool at_start;
+};
+
+static ssize_t cfg_read(void *cookie, char *buf, size_t size)
+{
+	struct cfg_reader *r = cookie;
+	size_t n = 0;
+	int ch;
+
+	while (n < size && (ch = fgetc(r->f)) != EOF) {
+		if (r->at_start) {
+			r->lineno++, r->len = 0, r->at_start = false;
+		}
+		buf[n++] = (char)ch;
+		if (ch == '\n') {
+			r->at_start = true;
+			break;
+		}
+		if (r->len + 1 < sizeof(r->line))
+			r->line[r->len++] = (char)ch, r->line[r->len] = '\0';
+	}
+	return (ssize_t)n;
+}
+
+static int read_config(const char *path)
+{
+	struct cfg_reader r = { .at_start = true };
+	cookie_io_functions_t io = { .read = cfg_read };
+	FILE *fp;
+	int rc;
+
+	r.f = fopen(path, "r");
+	if (!r.f) {
+		fprintf(stderr, "eird: cannot read the configuration %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fp = fopencookie(&r, "r", io);
+	if (!fp) {
+		fclose(r.f);
+		return -1;
+	}
+	rc = vty_read_config_filep(fp, NULL);
+	fclose(fp);
+	fclose(r.f);
+	if (rc < 0) {
+		const char *s = r.line + strspn(r.line, " \t");
+		fprintf(stderr, "eird: %s:%u: '%s' is not valid here: an unknown command for its node, "
+			"or a value that is malformed or out of range (the VTY's `?` lists what is allowed)\n",
+			path, r.lineno, s);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	void *ctx = talloc_named_const(NULL, 1, "eird");
@@ -129,6 +191,7 @@ int main(int argc, char **argv)
 
 	osmo_init_logging2(ctx, &eird_log_info);
 	osmo_stats_init(ctx);
+	rate_ctr_init(ctx);	/* the per-second and per-minute rates */
 	eird_counters_init();
 	vty_info.tall_ctx = ctx;
 	vty_init(&vty_info);
@@ -146,12 +209,8 @@ int main(int argc, char **argv)
 
 	handle_options(argc, argv, &daemonize);
 
-	rc = vty_read_config_file(g_eird->config_file, NULL);
-	if (rc < 0) {
-		fprintf(stderr, "eird: cannot read the configuration %s: %s\n", g_eird->config_file,
-			strerror(-rc));
+	if (read_config(g_eird->config_file) < 0)
 		return 1;
-	}
 	rc = telnet_init_default(ctx, NULL, VTY_PORT);
 	if (rc < 0) {
 		fprintf(stderr, "eird: cannot open the VTY telnet port\n");

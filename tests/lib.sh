@@ -16,14 +16,15 @@ wait_port() {
 
 # eird_cfg OUT DB_DIR DIAMETER_PORT VTY_PORT [SED_EXPR...]: conf/eird.cfg
 # with this test's database, stats socket (beside OUT) and loopback ports.
-# The MAP part (cs7 and map nodes) stays only when MAP_STP_PORT is set: the
-# ASP then connects to an STP on that port.
+# The MAP part (cs7 and map nodes, shipped commented out with '#') is
+# uncommented only when MAP_STP_PORT is set: the ASP then connects to an
+# STP on that port.
 eird_cfg() {
 	local out=$1 db=$2 dport=$3 vport=$4
 	shift 4
 	local extra=()
 	if [ -n "${MAP_STP_PORT:-}" ]; then
-		extra+=(-e "s|asp asp-eir 5000 0 ipa|asp asp-eir $MAP_STP_PORT 0 ipa|")
+		extra+=(-e '/^! --- MAP CheckIMEI/,$ s/^#//' -e "s|asp asp-eir 5000 0 ipa|asp asp-eir $MAP_STP_PORT 0 ipa|")
 	else
 		extra+=(-e '/^! --- MAP CheckIMEI/,$d')
 	fi

@@ -240,7 +240,7 @@ static char *trim(char *p)
 	return p;
 }
 
-int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz)
+static int load(const char *path, struct eir_policy *pol, bool node_only, char *err, size_t errsz)
 {
 	struct eir_policy p = *pol;
 	char line[512];
@@ -258,7 +258,7 @@ int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t 
 			has_node = true;
 	}
 	rewind(f);
-	while (!rc && fgets(line, sizeof(line), f)) {
+	while (!rc && (has_node || !node_only) && fgets(line, sizeof(line), f)) {
 		char *s = line, *key, *val, *extra, *save;
 		int indent = 0;
 
@@ -301,6 +301,23 @@ int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t 
 		}
 	}
 	fclose(f);
+	if (!rc)
+		*pol = p;
+	return rc;
+}
+
+int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz)
+{
+	return load(path, pol, false, err, errsz);
+}
+
+int eir_policy_load_cfg(const char *path, struct eir_policy *pol, char *err, size_t errsz)
+{
+	struct eir_policy p;
+	int rc;
+
+	eir_policy_defaults(&p);
+	rc = load(path, &p, true, err, errsz);
 	if (!rc)
 		*pol = p;
 	return rc;

@@ -83,6 +83,9 @@ int eir_policy_set(struct eir_policy *p, const char *key, const char *value);
  * bare `key value` lines when the file has no such node. All or nothing:
  * pol changes only on success; err names file:line. 0 or negative errno. */
 int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz);
+/* The policy an eird.cfg gives: the defaults, then the settings of its
+ * `policy` node, if it has one (what eird applies at start). */
+int eir_policy_load_cfg(const char *path, struct eir_policy *pol, char *err, size_t errsz);
 
 /* Call emit(ctx, key, value) for every setting, in configuration order. */
 void eir_policy_foreach(const struct eir_policy *p,

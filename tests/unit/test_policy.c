@@ -197,6 +197,49 @@ static void emit(void *ctx, const char *key, const char *value)
 	strcat(out, " ");
 }
 
+/* What eird applies on SIGHUP is what a restart applies: the defaults,
+ * then the policy node; nothing of the running policy survives. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_cfg(void **state)
+{
+	char path[] = "/tmp/test_policy_cfgXXXXXX", err[512];
+	struct eir_policy p, def;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	eir_policy_defaults(&def);
+	/* A valid eird.cfg without a policy node: the defaults. */
+	write_file(path, "log stderr\n logging level all notice\neir\n database /var/lib/eir\n"
+			 "diameter\n origin-host eir.example.net\n");
+	eir_policy_defaults(&p);
+	p.unknown_imei = EIR_BLACKLISTED;	/* as a running eird might have it */
+	assert_int_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_memory_equal(&p, &def, sizeof(p));
+	/* With a node: its settings over the defaults, the rest default. */
+	write_file(path, "eir\n database /x\n policy\n  registered blacklisted\n  check-digit strict\n"
+			 "diameter\n peer mme1\n");
+	p.unknown_imei = EIR_BLACKLISTED;
+	assert_int_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.registered, EIR_BLACKLISTED);
+	assert_int_equal(p.unknown_imei, def.unknown_imei);
+	/* A bad value inside the node: refused with file:line, nothing changed. */
+	write_file(path, "eir\n policy\n  registered blacklisted\n  expired purple\n");
+	struct eir_policy before = p;
+	assert_int_not_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":4: bad value 'purple' for 'expired'"));
+	assert_memory_equal(&p, &before, sizeof(p));
+	unlink(path);
+}
+
 static void test_policy_words(void **state)
 {
 	struct eir_policy p;
@@ -223,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_outcome_configurable),
 		cmocka_unit_test(test_policy_words),
+		cmocka_unit_test(test_load_cfg),
 	};
 	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
 }
