@@ -147,6 +147,18 @@ struct snap {
 	char sync_attempt[32], sync_result[32], sync_success[32], sync_message[256];
 };
 
+/* Text that reaches the NOC's view comes from peers, snapshot files and
+ * eir-sync's messages: no control character in it may start a line or
+ * move a cursor; each becomes '?'. */
+static void clean(char *dst, size_t sz, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && src[i] && i + 1 < sz; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+	dst[i] = '\0';
+}
+
 /* The last eir-sync attempt, as eir-sync records it beside the database. */
 static void read_sync_status(struct snap *s)
 {
@@ -166,13 +178,13 @@ static void read_sync_status(struct snap *s)
 			v++;
 		v[strcspn(v, "\n")] = '\0';
 		if (!strcmp(line, "last-attempt"))
-			snprintf(s->sync_attempt, sizeof(s->sync_attempt), "%s", v);
+			clean(s->sync_attempt, sizeof(s->sync_attempt), v);
 		else if (!strcmp(line, "last-result"))
-			snprintf(s->sync_result, sizeof(s->sync_result), "%s", v);
+			clean(s->sync_result, sizeof(s->sync_result), v);
 		else if (!strcmp(line, "last-success"))
-			snprintf(s->sync_success, sizeof(s->sync_success), "%s", v);
+			clean(s->sync_success, sizeof(s->sync_success), v);
 		else if (!strcmp(line, "last-message"))
-			snprintf(s->sync_message, sizeof(s->sync_message), "%s", v);
+			clean(s->sync_message, sizeof(s->sync_message), v);
 	}
 	fclose(f);
 }
@@ -185,9 +197,9 @@ static void add_peer(void *ctx, const char *peer, const char *addr, const char *
 		s->n_open++;
 	if (s->n_peers == sizeof(s->peers) / sizeof(s->peers[0]))
 		return;
-	snprintf(s->peers[s->n_peers].host, sizeof(s->peers[0].host), "%s", peer);
-	snprintf(s->peers[s->n_peers].addr, sizeof(s->peers[0].addr), "%s", addr);
-	snprintf(s->peers[s->n_peers].state, sizeof(s->peers[0].state), "%s", state);
+	clean(s->peers[s->n_peers].host, sizeof(s->peers[0].host), peer);
+	clean(s->peers[s->n_peers].addr, sizeof(s->peers[0].addr), addr);
+	clean(s->peers[s->n_peers].state, sizeof(s->peers[0].state), state);
 	s->n_peers++;
 }
 
@@ -216,6 +228,8 @@ static void take_snapshot(struct snap *s)
 	eird_store_ensure();	/* the NOC sees the data before the first query does */
 	if (g_eird->store && eir_store_get_meta(g_eird->store, &s->meta) == 0) {
 		s->db_open = true;
+		clean(s->meta.kind, sizeof(s->meta.kind), s->meta.kind);
+		clean(s->meta.source, sizeof(s->meta.source), s->meta.source);
 		s->reopens = eir_store_reopen_count(g_eird->store);
 	}
 	if (g_eird->store)
@@ -405,7 +419,10 @@ static void fmt_prometheus(struct out *o, const struct snap *s)
 	}
 	if (s->sync_result[0]) {
 		prom_head(o, "eir_sync_last_result", "gauge", "Result of eir-sync's last attempt (1 for the label that applies).");
-		put(o, "eir_sync_last_result{result=\"%s\"} 1\n", s->sync_result);
+		put(o, "eir_sync_last_result{result=\"");
+		for (const char *p = s->sync_result; *p; p++)	/* a label value: \\ and \" escaped */
+			put(o, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+		put(o, "\"} 1\n");
 	}
 	prom_head(o, "eir_policy_branch_total", "counter", "Verdicts per policy branch.");
 	for (int b = 0; s->branches && b < EIR_BRANCH_COUNT; b++)

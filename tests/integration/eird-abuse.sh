@@ -4,8 +4,9 @@
 # (diam_abuse.py, raw sockets); stats-socket clients that half-close
 # (real nc -U and socat), send over-long lines; a second eird or a stray
 # file at the stats-socket path. eird runs with glibc's malloc checking
-# (MALLOC_CHECK_/MALLOC_PERTURB_), so that a use-after-free inside an
-# uninstrumented library (libosmocore, libosmo-netif, talloc) shows.
+# and talloc's free fill (MALLOC_CHECK_, MALLOC_PERTURB_, TALLOC_FREE_FILL),
+# so that a use-after-free inside an uninstrumented library (libosmocore,
+# libosmo-netif, talloc) shows.
 # Usage: eird-abuse.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
@@ -18,7 +19,7 @@ passed=0 failed=0
 ok()  { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme1.example.net REALM=example.net TW=6
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165
+export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
 
 . "$SRC/tests/lib.sh"
 DPORT=$(free_port) VPORT=$(free_port)
@@ -73,6 +74,17 @@ grep -q '^snapshot_seq:999999' <<<"$st" && bad "forged snapshot_seq in stats" ||
 grep -q '^snapshot_seq:999999' "$work/eird.log" && bad "forged line in the log" || ok
 grep -qF 'unknown peer rogue\x0asnapshot_seq:999999 refused' "$work/eird.log" && ok || bad "the refused identity is not logged escaped"
 vty "show diameter peers" | grep -q '^snapshot_seq' && bad "forged line in the VTY" || ok
+
+# A refused snapshot whose file name carries a newline and an escape
+# sequence: eir-sync's last message reaches the NOC's view without them.
+evil="$work/"$'x\e[2J\nsnapshot_seq:424242\n.csv'
+printf 'garbage\n' >"$evil"
+"$SYNC" -q --db "$work/db" import "$evil" 2>/dev/null
+st=$(stat)
+grep -q '^sync_last_result:refused' <<<"$st" && ok || bad "test setup: the bad import was not recorded: $(grep sync_ <<<"$st")"
+grep -q '^snapshot_seq:424242' <<<"$st" && bad "a file name forged a stats line" || ok
+grep -q $'\e' <<<"$st" && bad "an escape character reached the stats text" || ok
+rm -f "$evil"
 
 # The wrong first message closes at once.
 abuse first

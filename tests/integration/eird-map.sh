@@ -23,6 +23,10 @@ ok()  { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 . "$SRC/tests/lib.sh"
+# Freed memory poisoned, heap checked: use-after-free inside libosmocore,
+# libosmo-netif or talloc (invisible to ASan) crashes the test instead of
+# passing by luck.
+export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
 command -v osmo-stp >/dev/null || { echo "FAIL: osmo-stp is not installed"; exit 1; }
 # osmo-stp 1.6 binds its VTY to port 4239 whatever the configuration says.
 if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4239), 1)" 2>/dev/null; then
