@@ -5,6 +5,7 @@
  * swapped. One TCAP message per SCCP primitive, so the store batch is closed
  * on the next loop turn: every CheckIMEI of one turn shares it. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,10 +13,12 @@
 #include <osmocom/core/msgb.h>
 #include <osmocom/core/prim.h>
 #include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/select.h>
 #include <osmocom/core/stats.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
+#include <osmocom/netif/stream.h>
 #include <osmocom/sigtran/osmo_ss7.h>
 #include <osmocom/sigtran/sccp_helpers.h>
 #include <osmocom/sigtran/sccp_sap.h>
@@ -50,10 +53,12 @@ static const struct rate_ctr_desc map_ctr_desc[] = {
 	[MAP_EV_ERR_OPERATION] = { "map:error:operation", "Operations other than checkIMEI" },
 	[MAP_EV_ERR_ARGUMENT] = { "map:error:argument", "Mistyped checkIMEI arguments" },
 	[MAP_EV_COUNT] = { "map:tx:unroutable", "Answers that could not be sent (no route, send failure)" },
+	[MAP_EV_COUNT + 1] = { "map:output:paused", "Reading the STP link paused: answers could not be written" },
 };
 
 #define CTR_UNROUTABLE MAP_EV_COUNT
-osmo_static_assert(ARRAY_SIZE(map_ctr_desc) == MAP_EV_COUNT + 1, map_ctr_desc_matches_enum);
+#define CTR_OUTPUT_PAUSED (MAP_EV_COUNT + 1)
+osmo_static_assert(ARRAY_SIZE(map_ctr_desc) == MAP_EV_COUNT + 2, map_ctr_desc_matches_enum);
 
 static const struct rate_ctr_group_desc map_ctrg_desc = {
 	.group_name_prefix = "map",
@@ -77,6 +82,8 @@ static struct {
 	struct rate_ctr_group *ctrs;
 	struct eir_hist latency;
 	struct osmo_timer_list batch_timer;
+	struct osmo_timer_list resume_timer;
+	struct osmo_fd *paused;		/* the STP link's socket while not read */
 	struct map_eir eir;
 } M = { .ssn = SSN_EIR, .max_version = 3 };
 
@@ -138,6 +145,56 @@ static bool reply_address(struct osmo_sccp_addr *called)
 	return true;
 }
 
+/* Bounded output towards the STP. libosmo-sigtran queues every answer in
+ * its stream client without limit; when the STP stops reading, that queue
+ * would grow with each request it still sends. So once the socket's kernel
+ * buffer is full with answers still queued, eird stops reading the link:
+ * each request read adds one answer, so the queue stays at what was read
+ * before the pause, and TCP/SCTP pushes back on the STP. Reading resumes
+ * as soon as the socket takes data again. */
+static struct osmo_fd *link_fd(void)
+{
+	return M.asp && M.asp->client ? osmo_stream_cli_get_ofd(M.asp->client) : NULL;
+}
+
+static bool link_blocked(struct osmo_fd *ofd)
+{
+	struct pollfd p = { .fd = ofd->fd, .events = POLLOUT };
+
+	if (!(ofd->when & OSMO_FD_WRITE))
+		return false;	/* nothing queued */
+	return poll(&p, 1, 0) == 0;
+}
+
+static void resume_cb(void *data)
+{
+	struct osmo_fd *ofd = link_fd();
+
+	if (ofd && ofd == M.paused && link_blocked(ofd)) {
+		osmo_timer_schedule(&M.resume_timer, 0, 10000);
+		return;
+	}
+	/* The socket takes data again, or the link was re-established
+	 * (the library then set its socket up afresh). */
+	if (ofd && ofd == M.paused)
+		osmo_fd_read_enable(ofd);
+	M.paused = NULL;
+	LOGP(DMAP, LOGL_NOTICE, "the STP reads our answers again, reading resumed\n");
+}
+
+static void output_check(void)
+{
+	struct osmo_fd *ofd = link_fd();
+
+	if (M.paused || !ofd || !link_blocked(ofd))
+		return;
+	osmo_fd_read_disable(ofd);
+	M.paused = ofd;
+	rate_ctr_inc(rate_ctr_group_get_ctr(M.ctrs, CTR_OUTPUT_PAUSED));
+	LOGP(DMAP, LOGL_NOTICE, "the STP does not read our answers: not reading the link until it does\n");
+	osmo_timer_schedule(&M.resume_timer, 0, 10000);
+}
+
 static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 {
 	struct osmo_scu_unitdata_param *ud = &prim->u.unitdata;
@@ -167,6 +224,7 @@ static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 		count(NULL, CTR_UNROUTABLE);
 		return;
 	}
+	output_check();
 	if (g_eird->counting)
 		eir_hist_add(&M.latency, mono_ns() - t0);
 }
@@ -220,6 +278,7 @@ int map_start(void)
 		return 0;
 	M.ctrs = rate_ctr_group_alloc(g_eird->ctx, &map_ctrg_desc, 0);
 	osmo_timer_setup(&M.batch_timer, batch_end, NULL);
+	osmo_timer_setup(&M.resume_timer, resume_cb, NULL);
 	inst = osmo_ss7_instance_find(M.cs7_instance);
 	if (!inst || !osmo_ss7_pc_is_valid(inst->cfg.primary_pc)) {
 		LOGP(DMAP, LOGL_FATAL, "map: cs7 instance %u needs a point-code\n", M.cs7_instance);

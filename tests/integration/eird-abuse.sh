@@ -7,9 +7,11 @@
 # and talloc's free fill (MALLOC_CHECK_, MALLOC_PERTURB_, TALLOC_FREE_FILL),
 # so that a use-after-free inside an uninstrumented library (libosmocore,
 # libosmo-netif, talloc) shows.
-# Usage: eird-abuse.sh BUILD_ROOT SOURCE_ROOT
+# With MAP built in, an STP that floods eird's ASP and never reads
+# (ipa_flood.py, IPA on a raw socket).
+# Usage: eird-abuse.sh BUILD_ROOT SOURCE_ROOT [map]
 set -u
-B=$1 SRC=$2
+B=$1 SRC=$2 WITH_MAP=${3:-}
 EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen STAT=$B/eir/eir-stat
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-abuse.XXXXXX")
 pid=
@@ -161,6 +163,25 @@ stat | grep -q '^pid:'"$pid"'$' && ok || bad "a stale socket was not replaced"
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 [ "$rc" -eq 0 ] && ok || bad "eird exit status $rc on SIGTERM"
+
+# MAP: an STP that sends CheckIMEI Begins and never reads the answers.
+if [ "$WITH_MAP" = map ]; then
+	SPORT=$(free_port)
+	MAP_STP_PORT=$SPORT eird_cfg "$work/map.cfg" "$work/db" "$DPORT" "$VPORT"
+	"$EIRD" -c "$work/map.cfg" >"$work/map.log" 2>&1 &
+	pid=$!
+	wait_port "$DPORT"
+	out=$(cd "$SRC/tests/integration" && timeout 60 python3 ipa_flood.py "$SPORT" "$pid" 5 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^[0-9]* passed'
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
+	[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
+	[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "ipa_flood.py: exit $rc"
+	grep -Eq '^map_output_paused:[1-9]' <<<"$(stat)" && ok || bad "stats: no MAP output pause counted"
+	grep -q "the STP does not read our answers" "$work/map.log" && ok || bad "the MAP output pause is not logged"
+	still_up "MAP flood"
+	kill -TERM "$pid"; wait "$pid"; pid=
+fi
 grep -Eq 'malloc|double free|corrupted' "$work/eird.log" && bad "glibc heap errors: $(grep -E 'malloc|corrupted' "$work/eird.log" | head -3)" || ok
 
 echo "$passed passed, $failed failed"
