@@ -334,7 +334,7 @@ static enum import_status apply_full(struct dctx *c)
 		free(k.keys);
 		return say(c, IMPORT_REFUSED,
 			   "%s: the list names %zu %s IMEIs, the database has %zu: it would shrink by %.1f%% "
-			   "(more than --max-shrink %.1f%%); use --force if that is right",
+			   "(more than --max-shrink %g%%); use --force if that is right",
 			   c->path, distinct, k.blocked ? "blocked" : "paired", k.n,
 			   100.0 * (double)(k.n - distinct) / (double)k.n, 100.0 * c->o->max_shrink);
 	}
@@ -448,8 +448,15 @@ enum import_status dirbs_import(const char *dir, const char *path, struct snap_i
 		}
 		memcpy(buf, line, (size_t)len);
 		buf[len] = '\0';
+		if (o->max_rows && c.n + res->skipped >= o->max_rows) {
+			st = say(&c, IMPORT_REFUSED, "%s:%lu: more than %llu rows (--max-rows %llu)", path, lineno,
+				 (unsigned long long)o->max_rows, (unsigned long long)o->max_rows);
+			goto out;
+		}
 		if (c.n == c.cap) {
 			size_t cap = c.cap ? c.cap * 2 : 1024;
+			if (o->max_rows && cap > o->max_rows)
+				cap = (size_t)o->max_rows;
 			struct dirbs_row *nr = realloc(c.rows, cap * sizeof(*nr));
 			if (!nr) {
 				st = say(&c, IMPORT_FAILED, "%s:%lu: out of memory", path, lineno);
@@ -491,7 +498,7 @@ enum import_status dirbs_import(const char *dir, const char *path, struct snap_i
 	if (res->delta && c.n > 1)
 		qsort(c.rows, c.n, sizeof(*c.rows), cmp_line);
 
-	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE };
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE, .lock = o->lock };
 	struct eir_meta cur, m;
 	memset(&m, 0, sizeof(m));
 	int mrc = eir_store_read_meta(dir, &cur);

@@ -21,7 +21,7 @@
 enum {
 	EX_OK = 0,
 	EX_NOTFOUND = 1,	/* get: no record; verify: problems found */
-	EX_USAGE = 2,		/* bad command line, invalid IMEI/IMSI, bad policy file */
+	EX_USAGE = 2,		/* bad command line, invalid IMEI/IMSI/TAC, bad policy file */
 	EX_DB = 3,		/* database missing, unreadable, other schema */
 };
 
@@ -188,6 +188,12 @@ static int cmd_check(const struct opts *o, const char *arg)
 	if (res.branch == EIR_BR_FAILURE)
 		printf("store-error: %s\n", strerror(-res.store_err));
 	eir_store_close(s);
+	/* The verdict above is what eird answers for it; the exit status says
+	 * that the IMEI itself is invalid (eir-db(1)). */
+	if (q.imei_err) {
+		fprintf(stderr, "eir-db: invalid IMEI '%s': %s\n", arg, eir_imei_strerror(q.imei_err));
+		return EX_USAGE;
+	}
 	return EX_OK;
 }
 

@@ -21,6 +21,10 @@
 
 #define DEFAULT_DB "/var/lib/eir"
 #define STATUS_FILE "sync-status"
+/* Per file: the largest real registry has 2*10^8 rows; 32 GiB of text is
+ * 170 bytes for each of them. */
+#define DEFAULT_MAX_ROWS  200000000ULL
+#define DEFAULT_MAX_BYTES (32ULL << 30)
 
 /* Exit codes (documented in eir-sync(8) and --help). */
 enum {
@@ -42,24 +46,31 @@ static void usage(FILE *f)
 		"Usage: eir-sync [--db DIR] COMMAND [ARGS] [OPTIONS]\n"
 		"Apply registry snapshots to an EIR database, atomically.\n\n"
 		"Commands:\n"
-		"  import FILE...   apply full or delta snapshots in order (plain, .gz or .zip)\n"
-		"  pull FEED        apply what a feed (directory or http(s) URL with an index)\n"
-		"                   holds beyond the database: the delta chain from the current\n"
-		"                   seq, or the newest full and its deltas when the chain is broken\n"
+		"  import FILE...   apply full or delta snapshots in order (plain, gzip, bzip2,\n"
+		"                   xz, zstd or zip)\n"
+		"  pull FEED        apply what a feed (directory, file:/// or http(s):// URL with\n"
+		"                   an index) holds beyond the database: the delta chain from the\n"
+		"                   current seq, or the newest full and its deltas when the chain\n"
+		"                   is broken\n"
 		"  status           current snapshot and the last attempt with its result\n\n"
 		"Options:\n"
 		"  -d, --db DIR           database directory (default " DEFAULT_DB ")\n"
-		"      --max-shrink PCT   refuse a full snapshot that drops more than PCT%% of the\n"
-		"                         records (default 10)\n"
+		"      --max-shrink PCT   refuse a full snapshot that drops more than PCT percent\n"
+		"                         of the records, e.g. 5 or 5%% (default 10)\n"
 		"      --force            apply a full snapshot despite the shrink guard or an\n"
 		"                         older seq\n"
 		"      --max-errors N     skip up to N bad rows, each reported (default 0: refuse)\n"
+		"      --max-rows N       refuse a file with more than N rows (default 200000000,\n"
+		"                         0: no limit)\n"
+		"      --max-bytes SIZE   refuse a file that expands to more than SIZE bytes; K, M,\n"
+		"                         G, T suffixes (default 32G, 0: no limit)\n"
 		"  -q, --quiet            only errors\n"
 		"  -v, --verbose          more detail\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n\n"
 		"Exit status: 0 applied or nothing new, 1 input refused (nothing of it applied),\n"
-		"2 usage error, 3 database, file system or network failure.\n");
+		"2 usage error, 3 database, file system or network failure (a missing database\n"
+		"directory, another eir-sync running, a feed that cannot be reached).\n");
 }
 
 static int exit_of(enum import_status st)
@@ -79,6 +90,20 @@ static const char *status_word(enum import_status st)
 {
 	static const char *const w[] = { "applied", "nothing-new", "refused", "failed" };
 	return (unsigned)st < 4 ? w[st] : "failed";
+}
+
+/* One line of the status file: a file name or a message may carry any
+ * byte, but a newline must not start a line of its own (eird and
+ * `eir-sync status` read the file line by line), so control characters
+ * are written as '?'. */
+static const char *one_line(const char *s, char *buf, size_t sz)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 1 < sz; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 /* Record an attempt in DIR/sync-status (written whole, renamed into place). */
@@ -107,8 +132,10 @@ static void record_attempt(const struct opts *o, const char *what, enum import_s
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
+	char cmd_line[4200], msg_line[4200];
 	fprintf(f, "last-attempt: %s\nlast-command: %s\nlast-result: %s\nlast-message: %s\nlast-success: %s\n",
-		when, what, status_word(st), msg, last_ok);
+		when, one_line(what, cmd_line, sizeof(cmd_line)), status_word(st),
+		one_line(msg, msg_line, sizeof(msg_line)), last_ok);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 	else
@@ -139,18 +166,47 @@ static enum import_status run_import(const struct opts *o, const char *file)
 	return st;
 }
 
-static int cmd_import(const struct opts *o, int n, char **files)
+/* One writer at a time, and the guards must see what it writes on: the
+ * lock is taken before anything reads the database, and held to the end. */
+static int lock_db(struct opts *o, const char *what)
 {
+	char err[1024];
+	int rc = eir_store_lock(o->db, &o->imp.lock, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "eir-sync: %s\n", err);
+		record_attempt(o, what, IMPORT_FAILED, err);
+		return EX_FAILED;
+	}
+	return EX_OK;
+}
+
+static void unlock_db(struct opts *o)
+{
+	eir_store_unlock(o->imp.lock);
+	o->imp.lock = NULL;
+}
+
+static int cmd_import(struct opts *o, int n, char **files)
+{
+	char what[4200];
+	int ex = EX_OK;
+
+	snprintf(what, sizeof(what), "import %s%s", files[0], n > 1 ? " ..." : "");
+	if (lock_db(o, what))
+		return EX_FAILED;
 	for (int i = 0; i < n; i++) {
 		enum import_status st = run_import(o, files[i]);
 		if (st == IMPORT_REFUSED || st == IMPORT_FAILED) {
 			if (i + 1 < n)
 				fprintf(stderr, "eir-sync: not applying the %d file%s after it\n",
 					n - i - 1, n - i - 1 == 1 ? "" : "s");
-			return exit_of(st);
+			ex = exit_of(st);
+			break;
 		}
 	}
-	return EX_OK;
+	unlock_db(o);
+	return ex;
 }
 
 static char *slurp(const char *path, char *msg, size_t msgsz)
@@ -185,23 +241,31 @@ static char *slurp(const char *path, char *msg, size_t msgsz)
 	return buf;
 }
 
-static int cmd_pull(const struct opts *o, const char *feed)
+static int cmd_pull(struct opts *o, const char *arg)
 {
-	char tmpdir[4096], path[8192], msg[1024], what[4200];
+	char feed[4096], tmpdir[4096], path[8192], msg[1024], what[4200];
 	struct feed_entry *e = NULL;
 	struct eir_meta m;
 	size_t *plan = NULL, np;
 	char *index;
-	int n, rc, ex = EX_OK;
+	int n, rc, kind, ex = EX_OK;
 	bool have_db;
 
-	snprintf(what, sizeof(what), "pull %s", feed);
+	snprintf(what, sizeof(what), "pull %s", arg);
+	kind = feed_resolve(arg, feed, sizeof(feed), msg, sizeof(msg));
+	if (kind < 0) {
+		fprintf(stderr, "eir-sync: %s\n", msg);
+		return EX_USAGE;
+	}
+	if (lock_db(o, what))
+		return EX_FAILED;
 	snprintf(tmpdir, sizeof(tmpdir), "%s/.pull-XXXXXX", o->db);
-	mkdir(o->db, 0755);
 	if (!mkdtemp(tmpdir)) {
 		fprintf(stderr, "eir-sync: %s: %s\n", tmpdir, strerror(errno));
+		unlock_db(o);
 		return EX_FAILED;
 	}
+	/* A feed that cannot be reached, whatever its kind, is exit 3. */
 	if (feed_fetch(feed, "index", tmpdir, path, sizeof(path), msg, sizeof(msg))) {
 		fprintf(stderr, "eir-sync: %s\n", msg);
 		record_attempt(o, what, IMPORT_FAILED, msg);
@@ -209,7 +273,13 @@ static int cmd_pull(const struct opts *o, const char *feed)
 		goto out;
 	}
 	index = slurp(path, msg, sizeof(msg));
-	n = index ? feed_parse_index(index, &e, msg, sizeof(msg)) : -1;
+	if (!index) {
+		fprintf(stderr, "eir-sync: %s\n", msg);
+		record_attempt(o, what, IMPORT_FAILED, msg);
+		ex = EX_FAILED;
+		goto out;
+	}
+	n = feed_parse_index(index, &e, msg, sizeof(msg));
 	free(index);
 	if (n < 0) {
 		fprintf(stderr, "eir-sync: %s: %s\n", feed, msg);
@@ -258,7 +328,7 @@ static int cmd_pull(const struct opts *o, const char *feed)
 			break;
 		}
 		enum import_status st = run_import(o, path);
-		if (path[0] && strncmp(feed, "http", 4) == 0)
+		if (path[0] && kind == FEED_HTTP)
 			unlink(path);
 		if (st == IMPORT_REFUSED || st == IMPORT_FAILED) {
 			ex = exit_of(st);
@@ -270,11 +340,12 @@ out:
 	free(plan);
 	free(e);
 	/* Downloads are removed as they are applied; remove what is left. */
-	if (strncmp(feed, "http", 4) == 0) {
+	if (kind == FEED_HTTP) {
 		snprintf(path, sizeof(path), "%s/index", tmpdir);
 		unlink(path);
 	}
 	rmdir(tmpdir);
+	unlock_db(o);
 	return ex;
 }
 
@@ -283,9 +354,17 @@ static int cmd_status(const struct opts *o)
 	char path[4096], when[32], buf[8192];
 	struct eir_meta m;
 	uint64_t total = 0;
-	int rc = eir_store_read_meta(o->db, &m);
+	struct stat sb;
+	int rc;
 	FILE *f;
 
+	rc = stat(o->db, &sb) < 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+	if (rc) {
+		fprintf(stderr, "eir-sync: %s: %s\n", o->db,
+			rc == ENOENT ? "no such database directory" : strerror(rc));
+		return EX_FAILED;
+	}
+	rc = eir_store_read_meta(o->db, &m);
 	printf("database: %s\n", o->db);
 	if (rc == 0) {
 		for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++)
@@ -314,21 +393,47 @@ static int cmd_status(const struct opts *o)
 	return rc == 0 || rc == -ENOENT ? EX_OK : EX_FAILED;
 }
 
+/* A size: digits and an optional K, M, G or T (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || s[0] == '-')
+		return -1;
+	if (*end && (u = strchr(units, *end & ~0x20)) != NULL) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_SHRINK = 256, OPT_FORCE, OPT_MAXERR };
+	enum { OPT_SHRINK = 256, OPT_FORCE, OPT_MAXERR, OPT_MAXROWS, OPT_MAXBYTES };
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "max-shrink", required_argument, NULL, OPT_SHRINK },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "max-errors", required_argument, NULL, OPT_MAXERR },
+		{ "max-rows", required_argument, NULL, OPT_MAXROWS },
+		{ "max-bytes", required_argument, NULL, OPT_MAXBYTES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .db = DEFAULT_DB, .imp = { .max_shrink = 0.10 } };
+	struct opts o = { .db = DEFAULT_DB, .imp = { .max_shrink = 0.10, .max_rows = DEFAULT_MAX_ROWS,
+						     .max_bytes = DEFAULT_MAX_BYTES } };
 	const char *cmd;
 	char *end;
 	int c, rc;
@@ -336,10 +441,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': o.db = optarg; break;
-		case OPT_SHRINK:
+		case OPT_SHRINK:	/* percent, with or without the sign */
 			o.imp.max_shrink = strtod(optarg, &end) / 100.0;
-			if (*end || o.imp.max_shrink < 0 || o.imp.max_shrink > 1) {
-				fprintf(stderr, "eir-sync: --max-shrink takes a percentage 0..100\n");
+			if (*end == '%')
+				end++;
+			if (end == optarg || *end || !(o.imp.max_shrink >= 0 && o.imp.max_shrink <= 1)) {
+				fprintf(stderr, "eir-sync: --max-shrink takes a percentage 0..100 (e.g. 5 or 5%%)\n");
 				return EX_USAGE;
 			}
 			break;
@@ -348,6 +455,20 @@ int main(int argc, char **argv)
 			o.imp.max_errors = strtoul(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
 				fprintf(stderr, "eir-sync: --max-errors takes a count\n");
+				return EX_USAGE;
+			}
+			break;
+		case OPT_MAXROWS:
+			errno = 0;
+			o.imp.max_rows = strtoull(optarg, &end, 10);
+			if (end == optarg || *end || errno || optarg[0] == '-') {
+				fprintf(stderr, "eir-sync: --max-rows takes a count (0: no limit)\n");
+				return EX_USAGE;
+			}
+			break;
+		case OPT_MAXBYTES:
+			if (parse_size(optarg, &o.imp.max_bytes)) {
+				fprintf(stderr, "eir-sync: --max-bytes takes a size: digits with K, M, G or T (0: no limit)\n");
 				return EX_USAGE;
 			}
 			break;

@@ -1,8 +1,11 @@
 /* Registry feeds (feed.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -121,6 +124,42 @@ size_t feed_plan(const struct feed_entry *e, size_t n, bool have_db, uint64_t cu
 	return np;
 }
 
+int feed_resolve(const char *feed, char *out, size_t outsz, char *msg, size_t msgsz)
+{
+	size_t n = 0;
+
+	while (isalnum((unsigned char)feed[n]) || feed[n] == '+' || feed[n] == '-' || feed[n] == '.')
+		n++;
+	if (!n || !isalpha((unsigned char)feed[0]) || strncmp(feed + n, "://", 3)) {
+		snprintf(out, outsz, "%s", feed);	/* a directory */
+		return FEED_DIR;
+	}
+	if ((n == 4 && !strncasecmp(feed, "http", 4)) || (n == 5 && !strncasecmp(feed, "https", 5))) {
+		snprintf(out, outsz, "%s", feed);
+		return FEED_HTTP;
+	}
+	if (n == 4 && !strncasecmp(feed, "file", 4)) {
+		const char *path = feed + 7;
+
+		if (!strncasecmp(path, "localhost/", 10))
+			path += 9;
+		if (path[0] == '/') {
+			snprintf(out, outsz, "%s", path);
+			return FEED_DIR;
+		}
+		snprintf(msg, msgsz, "%s: a file URL names a local directory: file:///path", feed);
+		return -1;
+	}
+	snprintf(msg, msgsz, "%s: unsupported scheme '%.*s': a feed is a directory, a file:/// URL or an "
+		 "http:// or https:// URL", feed, (int)n, feed);
+	return -1;
+}
+
+static bool is_http(const char *feed)
+{
+	return !strncasecmp(feed, "http://", 7) || !strncasecmp(feed, "https://", 8);
+}
+
 static size_t write_file(void *p, size_t size, size_t nmemb, void *f)
 {
 	return fwrite(p, size, nmemb, f);
@@ -135,9 +174,22 @@ int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *pat
 	FILE *f;
 	long code = 0;
 
-	if (strncmp(feed, "http://", 7) && strncmp(feed, "https://", 8)) {
+	if (!is_http(feed)) {
+		struct stat st;
+
+		int err;
+
 		snprintf(path, pathsz, "%s/%s", feed, name);
-		return 0;
+		if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+			return 0;
+		err = stat(path, &st) < 0 ? errno : EISDIR;
+		if (stat(feed, &st) < 0)
+			snprintf(msg, msgsz, "%s: feed directory: %s", feed, strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			snprintf(msg, msgsz, "%s: feed directory: %s", feed, strerror(ENOTDIR));
+		else
+			snprintf(msg, msgsz, "%s: %s", path, strerror(err));
+		return -1;
 	}
 	snprintf(url, sizeof(url), "%s%s%s", feed, feed[strlen(feed) - 1] == '/' ? "" : "/", name);
 	snprintf(path, pathsz, "%s/%s", tmpdir, strrchr(name, '/') ? strrchr(name, '/') + 1 : name);

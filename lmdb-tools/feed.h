@@ -22,8 +22,17 @@ int feed_parse_index(const char *text, struct feed_entry **entries, char *msg, s
 size_t feed_plan(const struct feed_entry *e, size_t n, bool have_db, uint64_t cur_seq,
 		 size_t *plan);
 
-/* Make the index and files of FEED (a directory or an http(s) URL)
- * reachable as local paths. fetch() returns a path for name (the file
- * itself for a directory, a download under tmpdir for a URL). */
+enum feed_kind { FEED_DIR, FEED_HTTP };
+
+/* What FEED names: a directory (a path, or a file:///path URL: out gets
+ * the path) or an http:// or https:// URL (out gets it as it is). -1 with
+ * msg for any other scheme. */
+int feed_resolve(const char *feed, char *out, size_t outsz, char *msg, size_t msgsz);
+
+/* Make the index and files of FEED (a directory or an http(s) URL, as
+ * feed_resolve gives it) reachable as local paths. fetch() returns a path
+ * for name (the file itself for a directory, a download under tmpdir for a
+ * URL), or -1 with msg when the feed does not have it or cannot be
+ * reached. */
 int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *path,
 	       size_t pathsz, char *msg, size_t msgsz);

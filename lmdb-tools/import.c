@@ -20,6 +20,7 @@
 #include "record.h"
 #include "snapshot.h"
 #include "store.h"
+#include "timefmt.h"
 
 /* One exact IMEI of a full snapshot: 16 bytes, so 10^8 rows fit in 1.6 GB. */
 struct frow {
@@ -27,6 +28,7 @@ struct frow {
 	uint32_t until;
 	uint8_t status, flags, reason, paired;
 };
+_Static_assert(sizeof(struct frow) == 16, "full rows stay small");
 
 struct fpair {
 	uint64_t key;
@@ -34,23 +36,27 @@ struct fpair {
 	uint8_t n;
 };
 
-/* A range rule (full or delta) or a delta row. */
+/* A range rule (full or delta) or a delta row: 32 bytes. The IMSIs of
+ * the few rows that have them are kept aside (struct fpair). */
 struct xrow {
 	uint64_t first, last;
 	uint32_t until, line;
 	uint8_t op, status, flags, reason, is_range, n;
-	uint64_t imsi[EIR_MAX_PAIRS];
 };
+_Static_assert(sizeof(struct xrow) == 32, "delta rows stay small");
 
 struct vec {
 	void *p;
 	size_t n, cap, size;
+	size_t limit;	/* never more elements than this (0: no limit) */
 };
 
 static void *vec_push(struct vec *v)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 1024;
+		if (v->limit && cap > v->limit)
+			cap = v->limit > v->n ? v->limit : v->n + 1;
 		void *np = realloc(v->p, cap * v->size);
 		if (!np)
 			return NULL;
@@ -140,6 +146,12 @@ static int next_row(struct ctx *c, struct eir_snap_row *row, enum import_status 
 		}
 		c->lineno++;
 		int rc = eir_snap_parse_line(&c->p, line, (size_t)n, row, err, sizeof(err));
+		if (rc == EIR_SNAP_LINE_ROW && c->o->max_rows && c->p.rows > c->o->max_rows) {
+			*st = refuse(c, IMPORT_REFUSED, "%s:%lu: more than %llu rows (--max-rows %llu)", c->path,
+				     c->lineno, (unsigned long long)c->o->max_rows,
+				     (unsigned long long)c->o->max_rows);
+			return -1;
+		}
 		if (rc == EIR_SNAP_LINE_ROW) {
 			if ((c->p.rows & 0xffff) == 0)
 				progress_update(&c->prog, c->p.rows, snap_input_pos(c->in));
@@ -211,7 +223,7 @@ static int cmp_apply(const void *a, const void *b)
 
 /* After the fact, the two lines that carry a duplicate IMEI (a second pass
  * over the file, only on this error path). */
-static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2])
+static void find_dup_lines(const char *path, uint64_t max_bytes, uint64_t key, unsigned long lines[2])
 {
 	struct snap_input *in;
 	struct eir_snap_parser p;
@@ -225,6 +237,7 @@ static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2
 	lines[0] = lines[1] = 0;
 	if (!strcmp(path, "-") || snap_input_open(&in, path, err, sizeof(err)))
 		return;
+	snap_input_limit(in, max_bytes);
 	eir_snap_init(&p);
 	while (found < 2 && (n = snap_input_line(in, &line)) >= 0) {
 		ln++;
@@ -235,13 +248,78 @@ static void find_dup_lines(const char *path, uint64_t key, unsigned long lines[2
 	snap_input_close(in);
 }
 
-static struct eir_meta current_meta(const char *dir, int *rc)
-{
+/* What the guards decide on, read while the caller holds the writer lock:
+ * the database's meta, and what it applied as this file's seq. */
+struct dbstate {
+	bool have;		/* there is a database */
 	struct eir_meta m;
+	bool applied;		/* a holds the snapshot applied as the file's seq */
+	struct eir_applied a;
+};
 
-	memset(&m, 0, sizeof(m));
-	*rc = eir_store_read_meta(dir, &m);
-	return m;
+static int read_state(struct ctx *c, struct dbstate *d)
+{
+	struct eir_store *s;
+	int rc = eir_store_open(&s, c->dir, NULL, 0);
+
+	memset(d, 0, sizeof(*d));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = eir_store_get_meta(s, &d->m);
+	if (!rc) {
+		d->have = true;
+		d->applied = eir_store_find_applied(s, c->p.hdr.seq, &d->a) == 0;
+	}
+	eir_store_close(s);
+	return rc;
+}
+
+/* The file is the snapshot the database applied as its seq: same source
+ * and, when both say, the same creation time. */
+static bool same_snapshot(const struct eir_applied *a, const struct eir_snap_header *h)
+{
+	return !strcmp(a->source, h->source) && (!a->created || !h->created || a->created == h->created);
+}
+
+static const char *when(uint64_t t, char *buf, size_t sz)
+{
+	return t ? eir_time_format(t, buf, sz) : "-";
+}
+
+/* The seq guards of native snapshots: IMPORT_APPLIED to go on. A file the
+ * database already has is a no-op; a delta must start at the database's
+ * seq; an older full that differs needs --force. */
+static enum import_status seq_guard(struct ctx *c, const struct dbstate *d)
+{
+	const struct eir_snap_header *h = &c->p.hdr;
+	bool delta = h->kind == EIR_SNAP_DELTA, noforce = delta || !c->o->force;
+	unsigned long long seq = h->seq, cur = d->have ? d->m.seq : 0;
+	char t1[32], t2[32];
+
+	if (d->have && seq == cur && noforce)
+		return refuse(c, IMPORT_NOTHING, "database already at seq %llu", cur);
+	if (d->have && seq < cur && d->applied && same_snapshot(&d->a, h) && noforce)
+		return refuse(c, IMPORT_NOTHING, "%s: seq %llu was applied already (source %s); the database is at seq %llu",
+			      c->path, seq, h->source, cur);
+	if (delta && h->base != cur)
+		return refuse(c, IMPORT_REFUSED,
+			      "%s: delta applies to seq %llu but the database is at seq %llu: expected a delta with base=%llu",
+			      c->path, (unsigned long long)h->base, cur, cur);
+	if (!delta && d->have && seq < cur && !c->o->force) {
+		if (d->applied)
+			return refuse(c, IMPORT_REFUSED,
+				      "%s: snapshot seq %llu is older than the database's seq %llu and not the one applied "
+				      "as seq %llu (source %s created %s; this file: source %s created %s); "
+				      "use --force to go back",
+				      c->path, seq, cur, seq, d->a.source[0] ? d->a.source : "-",
+				      when(d->a.created, t1, sizeof(t1)), h->source, when(h->created, t2, sizeof(t2)));
+		return refuse(c, IMPORT_REFUSED,
+			      "%s: snapshot seq %llu is older than the database's seq %llu (use --force to go back)",
+			      c->path, seq, cur);
+	}
+	return IMPORT_APPLIED;
 }
 
 static uint64_t meta_total(const struct eir_meta *m)
@@ -284,22 +362,18 @@ static enum import_status import_full(struct ctx *c)
 	bool rows_sorted = true, pairs_sorted = true;
 	uint64_t prev_key = 0, prev_pair = 0;
 	struct eir_writer *w = NULL;
+	struct dbstate db;
 	int r, mrc;
 
-	struct eir_meta cur = current_meta(c->dir, &mrc);
-	if (mrc && mrc != -ENOENT) {
+	rows.limit = ranges.limit = pairs.limit = c->o->max_rows;
+	mrc = read_state(c, &db);
+	if (mrc) {
 		st = refuse(c, IMPORT_FAILED, "%s: cannot read the database: %s", c->dir, strerror(-mrc));
 		goto out;
 	}
-	if (!mrc && c->p.hdr.seq == cur.seq && !c->o->force) {
-		st = refuse(c, IMPORT_NOTHING, "database already at seq %llu", (unsigned long long)cur.seq);
+	st = seq_guard(c, &db);
+	if (st != IMPORT_APPLIED)
 		goto out;
-	}
-	if (!mrc && c->p.hdr.seq < cur.seq && !c->o->force) {
-		st = refuse(c, IMPORT_REFUSED, "%s: snapshot seq %llu is older than the database's seq %llu (use --force to go back)",
-			    c->path, (unsigned long long)c->p.hdr.seq, (unsigned long long)cur.seq);
-		goto out;
-	}
 
 	double t0 = now_s();
 	while ((r = next_row(c, &row, &st)) == 1) {
@@ -353,7 +427,7 @@ static enum import_status import_full(struct ctx *c)
 	for (size_t i = 1; i < rows.n; i++) {
 		if (fr[i].key == fr[i - 1].key) {
 			unsigned long lines[2];
-			find_dup_lines(c->path, fr[i].key, lines);
+			find_dup_lines(c->path, c->o->max_bytes, fr[i].key, lines);
 			if (lines[1])
 				st = refuse(c, IMPORT_REFUSED, "%s:%lu: duplicate IMEI %014llu (first at line %lu)",
 					    c->path, lines[1], (unsigned long long)fr[i].key, lines[0]);
@@ -376,12 +450,12 @@ static enum import_status import_full(struct ctx *c)
 
 	/* The shrink guard: a registry feed that suddenly lost data is more
 	 * likely broken than right. */
-	uint64_t old_total = mrc ? 0 : meta_total(&cur), new_total = rows.n + ranges.n;
+	uint64_t old_total = db.have ? meta_total(&db.m) : 0, new_total = rows.n + ranges.n;
 	if (old_total && new_total < old_total &&
 	    (double)(old_total - new_total) > c->o->max_shrink * (double)old_total && !c->o->force) {
 		st = refuse(c, IMPORT_REFUSED,
 			    "%s: full snapshot has %llu records, the database %llu: it would shrink by %.1f%% "
-			    "(more than --max-shrink %.1f%%); use --force if that is right",
+			    "(more than --max-shrink %g%%); use --force if that is right",
 			    c->path, (unsigned long long)new_total, (unsigned long long)old_total,
 			    100.0 * (double)(old_total - new_total) / (double)old_total, 100.0 * c->o->max_shrink);
 		goto out;
@@ -390,7 +464,7 @@ static enum import_status import_full(struct ctx *c)
 
 	/* Bulk load into a new generation, published at commit. */
 	t0 = now_s();
-	struct eir_writer_opts wo = { .mode = EIR_WRITE_REPLACE, .sorted = true };
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_REPLACE, .sorted = true, .lock = c->o->lock };
 	char err[512];
 	int rc = eir_writer_open(&w, c->dir, &wo, err, sizeof(err));
 	if (rc) {
@@ -453,39 +527,44 @@ out:
 
 static enum import_status import_delta(struct ctx *c)
 {
-	struct vec rows = { .size = sizeof(struct xrow) };
+	struct vec rows = { .size = sizeof(struct xrow) }, pairs = { .size = sizeof(struct fpair) };
 	struct eir_snap_row row;
 	enum import_status st = IMPORT_APPLIED;
 	struct eir_writer *w = NULL;
+	struct dbstate db;
+	bool pairs_sorted = true;
 	int r, mrc;
 
-	struct eir_meta cur = current_meta(c->dir, &mrc);
-	if (mrc && mrc != -ENOENT)
+	rows.limit = pairs.limit = c->o->max_rows;
+	mrc = read_state(c, &db);
+	if (mrc)
 		return refuse(c, IMPORT_FAILED, "%s: cannot read the database: %s", c->dir, strerror(-mrc));
-	if (!mrc && cur.seq == c->p.hdr.seq)
-		return refuse(c, IMPORT_NOTHING, "database already at seq %llu", (unsigned long long)cur.seq);
-	if ((mrc ? 0 : cur.seq) != c->p.hdr.base)
-		return refuse(c, IMPORT_REFUSED,
-			      "%s: delta applies to seq %llu but the database is at seq %llu: expected a delta with base=%llu",
-			      c->path, (unsigned long long)c->p.hdr.base,
-			      (unsigned long long)(mrc ? 0 : cur.seq), (unsigned long long)(mrc ? 0 : cur.seq));
+	st = seq_guard(c, &db);
+	if (st != IMPORT_APPLIED)
+		return st;
 
 	double t0 = now_s();
 	while ((r = next_row(c, &row, &st)) == 1) {
 		struct xrow *x = vec_push(&rows);
-		if (!x) {
-			st = refuse(c, IMPORT_FAILED, "%s:%lu: out of memory", c->path, c->lineno);
-			r = -1;
-			break;
-		}
+		if (!x)
+			goto oom;
 		*x = (struct xrow){ .first = row.first, .last = row.last, .until = row.rec.valid_until,
 				    .line = (uint32_t)c->lineno, .op = (uint8_t)row.op,
 				    .status = row.rec.status, .flags = row.rec.flags,
-				    .is_range = row.is_range, .n = (uint8_t)row.n_imsis };
-		memcpy(x->imsi, row.imsis, row.n_imsis * sizeof(uint64_t));
+				    .is_range = row.is_range, .n = row.is_range ? 0 : (uint8_t)row.n_imsis };
 		if (fill_reason(c, &row, &x->reason, &st)) {
 			r = -1;
 			break;
+		}
+		if (x->n) {
+			struct fpair *fp = vec_push(&pairs);
+			if (!fp)
+				goto oom;
+			if (pairs.n > 1 && row.first <= ((struct fpair *)pairs.p)[pairs.n - 2].key)
+				pairs_sorted = false;
+			fp->key = row.first;
+			fp->n = x->n;
+			memcpy(fp->imsi, row.imsis, row.n_imsis * sizeof(uint64_t));
 		}
 	}
 	if (r < 0)
@@ -507,10 +586,13 @@ static enum import_status import_delta(struct ctx *c)
 	}
 	if (rows.n > 1)
 		qsort(xr, rows.n, rows.size, cmp_apply);
+	/* IMEIs are unique now, so their IMSIs follow them in key order. */
+	if (!pairs_sorted)
+		qsort(pairs.p, pairs.n, pairs.size, cmp_fpair);
 	c->res->parse_s = now_s() - t0;
 
 	t0 = now_s();
-	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE };
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE, .lock = c->o->lock };
 	char err[512];
 	int rc = eir_writer_open(&w, c->dir, &wo, err, sizeof(err));
 	if (rc) {
@@ -521,6 +603,8 @@ static enum import_status import_delta(struct ctx *c)
 	uint8_t map[256] = { 0 };
 	for (unsigned i = 1; i <= c->reasons.count; i++)
 		map[i] = eir_writer_reason(w, c->reasons.name[i]);
+	struct fpair *fp = pairs.p;
+	size_t pi = 0;
 	progress_phase(&c->prog, "applying", rows.n);
 	for (size_t i = 0; i < rows.n; i++) {
 		struct xrow *x = &xr[i];
@@ -530,14 +614,25 @@ static enum import_status import_delta(struct ctx *c)
 					  .reason = map[x->reason], .valid_until = x->until };
 		const char *wmsg;
 
-		if (x->is_range && x->op == EIR_SNAP_DEL)
+		if (x->is_range && x->op == EIR_SNAP_DEL) {
 			eir_writer_del_range(w, x->first);
-		else if (x->is_range)
+		} else if (x->is_range) {
 			eir_writer_put_range(w, x->first, x->last, &rec);
-		else if (x->op == EIR_SNAP_DEL)
+		} else if (x->op == EIR_SNAP_DEL) {
 			eir_writer_del(w, x->first);
-		else
-			eir_writer_put(w, x->first, &rec, x->imsi, x->n);
+		} else if (x->n) {
+			while (pi < pairs.n && fp[pi].key < x->first)
+				pi++;
+			if (pi == pairs.n || fp[pi].key != x->first) {
+				eir_writer_abort(w);
+				st = refuse(c, IMPORT_FAILED, "internal error: IMSIs of %014llu lost",
+					    (unsigned long long)x->first);
+				goto out;
+			}
+			eir_writer_put(w, x->first, &rec, fp[pi].imsi, fp[pi].n);
+		} else {
+			eir_writer_put(w, x->first, &rec, NULL, 0);
+		}
 		rc = eir_writer_error(w, &wmsg);
 		if (rc) {
 			st = writer_status(c, rc, wmsg, x->line);
@@ -553,8 +648,12 @@ static enum import_status import_delta(struct ctx *c)
 	}
 	c->res->write_s = now_s() - t0;
 	c->res->rows = rows.n;
+	goto out;
+oom:
+	st = refuse(c, IMPORT_FAILED, "%s:%lu: out of memory", c->path, c->lineno);
 out:
 	free(rows.p);
+	free(pairs.p);
 	return st;
 }
 
@@ -569,6 +668,7 @@ enum import_status import_file(const char *dir, const char *path, const struct i
 	eir_snap_init(&c.p);
 	if (snap_input_open(&c.in, path, err, sizeof(err)))
 		return refuse(&c, IMPORT_REFUSED, "%s", err);
+	snap_input_limit(c.in, o->max_bytes);
 	progress_init(&c.prog, o->progress, path, snap_input_size(c.in));
 	st = read_header(&c);
 	if (st == IMPORT_REFUSED && c.lineno == 1 && c.dirbs != DIRBS_NONE) {

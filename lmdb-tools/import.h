@@ -12,10 +12,16 @@ enum import_status {
 	IMPORT_FAILED = 3,	/* system or database error */
 };
 
+struct eir_lock;
+
 struct import_opts {
 	double max_shrink;		/* refuse a full that drops more than this fraction */
 	bool force;			/* override the shrink and staleness guards */
 	unsigned long max_errors;	/* bad rows to skip (each reported) before refusing */
+	uint64_t max_rows;		/* data rows per file (0: no limit) */
+	uint64_t max_bytes;		/* bytes per file after decompression (0: no limit) */
+	struct eir_lock *lock;		/* the database's writer lock, held by the caller
+					 * before the guards read the meta */
 	bool progress;			/* redraw a progress line on stderr */
 	bool verbose;
 };

@@ -29,7 +29,7 @@ printf '%-22s %-18s %-13s %s\n' IMEI IMSI VERDICT BRANCH
 while read -r imei imsi; do
 	args=(--db "$db" check "$imei")
 	[ "$imsi" = - ] || args+=(--imsi "$imsi")
-	out=$(./build/lmdb-tools/eir-db "${args[@]}")
+	out=$(./build/lmdb-tools/eir-db "${args[@]}") || true	# exit 2 for an invalid IMEI, verdict still printed
 	printf '%-22s %-18s %-13s %s\n' "$imei" "$imsi" \
 		"$(sed -n 's/^verdict: //p' <<<"$out")" "$(sed -n 's/^branch: //p' <<<"$out")"
 done <<'QUERIES'

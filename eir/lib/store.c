@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,13 @@
 #define DEFAULT_MAP    (64ULL << 30)
 #define MAX_DBS        8
 #define REASONS        256
+/* Meta key of the history of applied snapshots: one line per snapshot,
+ * oldest first, "SEQ KIND CREATED SOURCE\n" ("-" for an empty field).
+ * Readers that do not know it ignore it: the schema version stays. */
+#define META_HISTORY   "snapshot.history"
+#define HISTORY_LINE   (64 + EIR_SOURCE_MAX)
+/* Free space below which a short write means a full file system. */
+#define FULL_FS_SLACK  (1ULL << 20)
 
 static int lmdb_errno(int rc)
 {
@@ -183,6 +191,48 @@ static int read_meta(MDB_txn *txn, MDB_dbi dbi, struct eir_meta *m)
 	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "range", &m->ranges);
 	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "paired", &m->paired_imeis);
 	return 0;
+}
+
+/* Next well-formed history line from *p (malformed ones are skipped):
+ * true with *a filled, false at the end. */
+static bool history_next(const char **p, const char *end, struct eir_applied *a)
+{
+	_Static_assert(EIR_SOURCE_MAX == 128 && sizeof(a->kind) == 8, "history line format");
+
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+		size_t len = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+		unsigned long long seq, created;
+		char line[HISTORY_LINE];
+		int ok = 0;
+
+		if (len < sizeof(line)) {
+			memcpy(line, *p, len);
+			line[len] = '\0';
+			memset(a, 0, sizeof(*a));
+			ok = sscanf(line, "%llu %7s %llu %127s", &seq, a->kind, &created, a->source) == 4;
+		}
+		*p += len + (nl ? 1 : 0);
+		if (!ok)
+			continue;
+		a->seq = seq;
+		a->created = created;
+		if (!strcmp(a->kind, "-"))
+			a->kind[0] = '\0';
+		if (!strcmp(a->source, "-"))
+			a->source[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static void applied_of_meta(const struct eir_meta *m, struct eir_applied *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = m->seq;
+	a->created = m->created;
+	memcpy(a->kind, m->kind, sizeof(a->kind));
+	memcpy(a->source, m->source, sizeof(a->source));
 }
 
 /* ------------------------------------------------------------------- reader */
@@ -499,6 +549,36 @@ int eir_store_get_meta(struct eir_store *s, struct eir_meta *m)
 	int rc = ensure_txn(s);
 
 	return rc ? rc : read_meta(s->txn, s->dbi.meta, m);
+}
+
+int eir_store_find_applied(struct eir_store *s, uint64_t seq, struct eir_applied *a)
+{
+	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	struct eir_applied e;
+	struct eir_meta m;
+	bool found = false;
+	int rc = ensure_txn(s);
+
+	if (rc)
+		return rc;
+	rc = mdb_get(s->txn, s->dbi.meta, &k, &d);
+	if (rc && rc != MDB_NOTFOUND)
+		return lmdb_errno(rc);
+	if (!rc) {
+		const char *p = d.mv_data, *end = p + d.mv_size;
+
+		while (history_next(&p, end, &e)) {
+			if (e.seq == seq) {
+				*a = e;		/* the newest entry for seq wins */
+				found = true;
+			}
+		}
+	}
+	if (!found && !read_meta(s->txn, s->dbi.meta, &m) && m.seq == seq && (m.kind[0] || m.source[0])) {
+		applied_of_meta(&m, a);
+		found = true;
+	}
+	return found ? 0 : -ENOENT;
 }
 
 int eir_store_reason_name(struct eir_store *s, uint8_t id, char *out, size_t outsz)
@@ -822,11 +902,30 @@ struct eir_writer {
 	MDB_cursor *imei_cur;	/* one descent per put: read the old value, replace it */
 	struct eir_meta meta;
 	bool meta_set;
+	struct eir_applied hist[EIR_HISTORY_MAX];	/* before this write, oldest first */
+	size_t nhist;
 	char *reasons[REASONS];
 	bool reasons_dirty;
 	int err;
 	char errmsg[256];
 };
+
+struct eir_lock {
+	int fd;
+};
+
+/* LMDB reports a short write, which is how a full file system shows, as
+ * EIO. Tell it apart by the room left where the data lives. */
+static int write_errno(int rc, const char *path)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (rc != -EIO || statvfs(path, &vfs) < 0)
+		return rc;
+	avail = (uint64_t)(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) * vfs.f_frsize;
+	return avail < FULL_FS_SLACK ? -ENOSPC : rc;
+}
 
 static void werr(struct eir_writer *w, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -837,6 +936,7 @@ static void werr(struct eir_writer *w, int rc, const char *fmt, ...)
 
 	if (w->err)
 		return;
+	rc = write_errno(rc, w->gen_path);
 	w->err = rc;
 	va_start(ap, fmt);
 	n = vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
@@ -931,39 +1031,165 @@ static void load_reasons(struct eir_writer *w)
 	}
 }
 
-static void writer_free(struct eir_writer *w)
+/* Who holds a lock we could not take: the pid its holder wrote into it. */
+static void lock_holder(int fd, char *out, size_t outsz)
 {
-	for (unsigned i = 0; i < REASONS; i++)
-		free(w->reasons[i]);
-	if (w->lock_fd >= 0)
-		close(w->lock_fd);	/* releases the flock */
-	free(w->dir);
-	free(w);
+	char buf[32], path[64], comm[64] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	long pid;
+	FILE *f;
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(out, outsz, ", process %ld%s%s", pid, comm[0] ? " " : "", comm);
 }
 
-static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
+/* Write our pid into the lock we hold, for the next one that finds it
+ * taken: a courtesy, so failing to is no error. */
+static void lock_sign(int fd)
 {
-	char path[PATH_MAX];
-	unsigned long cur = 0;
-	bool have_cur;
-	int rc;
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	ssize_t rc = ftruncate(fd, 0) == 0 ? pwrite(fd, pid, (size_t)n, 0) : -1;
 
-	if (mkdir(w->dir, 0755) < 0 && errno != EEXIST) {
+	(void)rc;
+}
+
+static int lock_take(const char *dir, int *fdp, char *errbuf, size_t errsz)
+{
+	char path[PATH_MAX], who[128];
+	int fd, rc;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		rc = -errno;
-		seterr(errbuf, errsz, "%s: %s", w->dir, strerror(errno));
+		seterr(errbuf, errsz, "%s: %s", dir, strerror(errno));
 		return rc;
 	}
-	snprintf(path, sizeof(path), "%s/" WRITER_LOCK, w->dir);
-	w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (w->lock_fd < 0) {
+	snprintf(path, sizeof(path), "%s/" WRITER_LOCK, dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		rc = -errno;
 		seterr(errbuf, errsz, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	if (flock(w->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		seterr(errbuf, errsz, "%s: another writer holds the database", w->dir);
+		if (rc == -EBUSY) {
+			lock_holder(fd, who, sizeof(who));
+			seterr(errbuf, errsz, "%s: another writer holds the database (%s%s)", dir, path, who);
+		} else {
+			seterr(errbuf, errsz, "%s: %s", path, strerror(-rc));
+		}
+		close(fd);
 		return rc;
+	}
+	lock_sign(fd);
+	*fdp = fd;
+	return 0;
+}
+
+static void lock_release(int fd)
+{
+	int rc;
+
+	if (fd < 0)
+		return;
+	rc = ftruncate(fd, 0);	/* a stale pid would be harmless: read only while locked */
+	(void)rc;
+	close(fd);	/* releases the flock */
+}
+
+int eir_store_lock(const char *dir, struct eir_lock **out, char *errbuf, size_t errsz)
+{
+	struct eir_lock *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	rc = lock_take(dir, &l->fd, errbuf, errsz);
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+void eir_store_unlock(struct eir_lock *l)
+{
+	if (!l)
+		return;
+	lock_release(l->fd);
+	free(l);
+}
+
+static void writer_free(struct eir_writer *w)
+{
+	for (unsigned i = 0; i < REASONS; i++)
+		free(w->reasons[i]);
+	lock_release(w->lock_fd);
+	free(w->dir);
+	free(w);
+}
+
+/* The history the new write extends: the one stored with the current
+ * data, plus the current snapshot when the history predates it. */
+static void history_load(struct eir_writer *w, MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	struct eir_meta m;
+
+	w->nhist = 0;
+	if (!mdb_get(txn, dbi, &k, &d)) {
+		const char *p = d.mv_data, *end = p + d.mv_size;
+
+		while (w->nhist < EIR_HISTORY_MAX && history_next(&p, end, &w->hist[w->nhist]))
+			w->nhist++;
+	}
+	if (read_meta(txn, dbi, &m) || (!m.kind[0] && !m.source[0]))
+		return;
+	for (size_t i = 0; i < w->nhist; i++) {
+		if (w->hist[i].seq == m.seq)
+			return;
+	}
+	if (w->nhist == EIR_HISTORY_MAX)
+		memmove(w->hist, w->hist + 1, --w->nhist * sizeof(w->hist[0]));
+	applied_of_meta(&m, &w->hist[w->nhist++]);
+}
+
+static void history_load_current(struct eir_writer *w)
+{
+	struct eir_store *s;
+
+	if (eir_store_open(&s, w->dir, NULL, 0))
+		return;		/* nothing readable in service: no history */
+	if (!ensure_txn(s))
+		history_load(w, s->txn, s->dbi.meta);
+	eir_store_close(s);
+}
+
+static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
+{
+	unsigned long cur = 0;
+	bool have_cur;
+	int rc;
+
+	if (!w->opts.lock) {
+		rc = lock_take(w->dir, &w->lock_fd, errbuf, errsz);
+		if (rc)
+			return rc;
 	}
 	have_cur = current_gen(w->dir, &cur) == 0;
 	/* We hold the lock: any generation that is not current is debris. */
@@ -975,6 +1201,8 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 		w->gen = have_cur ? cur + 1 : 1;
 		if (w->opts.mode == EIR_WRITE_UPDATE)
 			w->opts.mode = EIR_WRITE_REPLACE;	/* first ever write */
+		else if (have_cur)
+			history_load_current(w);	/* a replacement carries it on */
 	}
 	snprintf(w->gen_path, sizeof(w->gen_path), "%s/" GEN_PREFIX "%lu", w->dir, w->gen);
 	if (w->opts.mode == EIR_WRITE_REPLACE && mkdir(w->gen_path, 0755) < 0) {
@@ -1012,6 +1240,7 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 			return rc;
 		}
 		load_reasons(w);
+		history_load(w, w->txn, w->dbi.meta);
 	}
 	w->meta.schema = EIR_SCHEMA_VERSION;
 	return 0;
@@ -1336,6 +1565,40 @@ int eir_writer_error(const struct eir_writer *w, const char **msg)
 	return w->err;
 }
 
+/* The history with this write's snapshot as the newest entry: whatever
+ * was at or above its seq is no longer what the data derives from. */
+static int write_history(struct eir_writer *w)
+{
+	size_t n = 0, len = 0, first;
+	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	char *buf;
+	int rc;
+
+	for (size_t i = 0; i < w->nhist; i++) {
+		if (w->hist[i].seq < w->meta.seq)
+			w->hist[n++] = w->hist[i];
+	}
+	first = n == EIR_HISTORY_MAX ? 1 : 0;
+	if (first)
+		n--;	/* the oldest makes room */
+	buf = malloc((n + 1) * HISTORY_LINE);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = first; i < first + n; i++) {
+		const struct eir_applied *a = &w->hist[i];
+		len += (size_t)snprintf(buf + len, HISTORY_LINE, "%llu %s %llu %s\n", (unsigned long long)a->seq,
+					a->kind[0] ? a->kind : "-", (unsigned long long)a->created,
+					a->source[0] ? a->source : "-");
+	}
+	len += (size_t)snprintf(buf + len, HISTORY_LINE, "%llu %s %llu %s\n", (unsigned long long)w->meta.seq,
+				w->meta.kind[0] ? w->meta.kind : "-", (unsigned long long)w->meta.created,
+				w->meta.source[0] ? w->meta.source : "-");
+	d = val_of(buf, len);
+	rc = lmdb_errno(mdb_put(w->txn, w->dbi.meta, &k, &d, 0));
+	free(buf);
+	return rc;
+}
+
 static int write_meta(struct eir_writer *w)
 {
 	char key[64];
@@ -1369,6 +1632,8 @@ static int write_meta(struct eir_writer *w)
 		snprintf(key, sizeof(key), EIR_META_REASON_PREFIX "%u", id);
 		rc = put_meta_str(w, key, w->reasons[id]);
 	}
+	if (!rc && w->meta_set)
+		rc = write_history(w);
 	return rc;
 }
 
@@ -1414,7 +1679,7 @@ int eir_writer_commit(struct eir_writer *w, char *errbuf, size_t errsz)
 	w->pair_cur = NULL;
 	mdb_cursor_close(w->imei_cur);
 	w->imei_cur = NULL;
-	rc = lmdb_errno(mdb_txn_commit(w->txn));
+	rc = write_errno(lmdb_errno(mdb_txn_commit(w->txn)), w->gen_path);
 	w->txn = NULL;
 	if (rc) {
 		seterr(errbuf, errsz, "%s: commit: %s", w->gen_path, strerror(-rc));
@@ -1422,7 +1687,7 @@ int eir_writer_commit(struct eir_writer *w, char *errbuf, size_t errsz)
 		return rc;
 	}
 	if (w->opts.mode == EIR_WRITE_REPLACE) {
-		rc = lmdb_errno(mdb_env_sync(w->env, 1));
+		rc = write_errno(lmdb_errno(mdb_env_sync(w->env, 1)), w->gen_path);
 		if (!rc)
 			rc = fsync_dir(w->gen_path);
 		if (!rc)

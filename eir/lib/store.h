@@ -4,7 +4,7 @@
  * Layout of a database directory DIR:
  *   DIR/current        symlink to the generation in service (gen-N)
  *   DIR/gen-N/         one LMDB environment (data.mdb, lock.mdb)
- *   DIR/writer.lock    flock()ed by the one writer at a time
+ *   DIR/writer.lock    flock()ed by the one writer at a time; holds its pid
  * An update writes into the current generation in one LMDB transaction; a
  * replacement builds gen-N+1 beside it and publishes it by renaming the
  * symlink, so readers never see a half-written database either way.
@@ -29,6 +29,18 @@ struct eir_meta {
 	uint64_t count[EIR_STATUS_COUNT];	/* exact IMEI records per status */
 	uint64_t ranges;
 	uint64_t paired_imeis;
+};
+
+/* One snapshot applied to the database. The meta keeps the last
+ * EIR_HISTORY_MAX of them, so that a file applied before can be told from
+ * one that differs. */
+#define EIR_HISTORY_MAX 256
+
+struct eir_applied {
+	uint64_t seq;
+	char kind[8];
+	uint64_t created;
+	char source[EIR_SOURCE_MAX];
 };
 
 /* ------------------------------------------------------------------ reader */
@@ -57,6 +69,10 @@ int eir_store_has_pair(struct eir_store *s, uint64_t imei, uint64_t imsi);
 int eir_store_get_pairs(struct eir_store *s, uint64_t imei, uint64_t *imsis, size_t max);
 
 int eir_store_get_meta(struct eir_store *s, struct eir_meta *m);
+/* The snapshot that was applied as seq, from the history: 0, or -ENOENT.
+ * A database written before the history existed knows its current
+ * snapshot only. */
+int eir_store_find_applied(struct eir_store *s, uint64_t seq, struct eir_applied *a);
 /* Name of a reason id; "" for 0 or an id the dictionary lacks. */
 int eir_store_reason_name(struct eir_store *s, uint8_t id, char *out, size_t outsz);
 
@@ -93,17 +109,30 @@ enum eir_write_mode {
 	EIR_WRITE_REPLACE,	/* build a new generation and publish it (full) */
 };
 
+struct eir_lock;
+
 struct eir_writer_opts {
 	enum eir_write_mode mode;
 	/* REPLACE only: keys arrive in ascending order (bulk load, fastest). */
 	bool sorted;
 	/* Map size in bytes; 0 = default (64 GiB of address space). */
 	uint64_t map_size;
+	/* The caller already holds DIR's writer lock (eir_store_lock); the
+	 * writer neither takes nor releases it. NULL: the writer takes it. */
+	struct eir_lock *lock;
 };
 
 struct eir_writer;
 
-/* Takes the writer lock (-EBUSY when another writer holds it). */
+/* Take DIR/writer.lock, creating DIR when missing, and hold it until
+ * eir_store_unlock(): a caller that decides from the database's meta what
+ * to write takes it before reading. -EBUSY when another process holds it
+ * (errbuf names the lock and, when known, the process). */
+int eir_store_lock(const char *dir, struct eir_lock **out, char *errbuf, size_t errsz);
+void eir_store_unlock(struct eir_lock *l);
+
+/* Takes the writer lock unless opts->lock (-EBUSY when another writer
+ * holds it). */
 int eir_writer_open(struct eir_writer **out, const char *dir,
 		    const struct eir_writer_opts *opts, char *errbuf, size_t errsz);
 
@@ -135,7 +164,8 @@ int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
 int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx);
 
 /* Snapshot identity written at commit (kind, seq, source, created,
- * imported; counts are the writer's own). */
+ * imported; counts are the writer's own). It also joins the history, which
+ * drops any entry at or above its seq (a snapshot forced back). */
 void eir_writer_set_meta(struct eir_writer *w, const struct eir_meta *m);
 
 /* The counts as they would be committed now. */

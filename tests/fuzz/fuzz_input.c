@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (snap_input_open_memory(&in, data, size, err, sizeof(err)))
 		return 0;
+	snap_input_limit(in, 16u << 20);	/* a bomb is refused, not expanded */
 	eir_snap_init(&p);
 	while ((n = snap_input_line(in, &line)) >= 0) {
 		assert(!memchr(line, '\n', (size_t)n));

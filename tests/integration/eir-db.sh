@@ -77,8 +77,9 @@ expect_line "check range" "$(chk 86000000000000)" "verdict: blacklisted branch: 
 expect_line "check range reg" "$(chk 86000001000999)" "verdict: greylisted branch: range "
 expect_line "check unknown" "$(chk 99000000000000)" "verdict: greylisted branch: unknown "
 expect_line "check invalid" "$(chk 352099001761487)" "verdict: blacklisted branch: invalid "
-out=$("$EIR_DB" --db "$db" check 352099001761487)
+out=$("$EIR_DB" --db "$db" check 352099001761487 2>/dev/null); rc=$?
 expect_line "check invalid" "$out" "imei-error: IMEI check digit does not match"
+expect_rc "check invalid exits 2 (eir-db(1))" $rc 2
 
 cat >"$work/eird.cfg" <<'CFG'
 eir

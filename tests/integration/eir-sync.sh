@@ -71,7 +71,8 @@ out=$("$SYNC" --db "$db" import "$work/d6.csv" 2>&1); expect_rc "re-import is a 
 expect_in "re-import" "$out" "nothing to do: database already at seq 6"
 
 echo "== refusals: nothing applied, file:line named"
-gen_delta 2 100 "$work/d3b.csv"
+# Another producer's delta 3: not the one applied, so not a no-op.
+gen_delta 2 100 "$work/d3b.csv"; sed -i '1s/source=[^ ]*/source=elsewhere/' "$work/d3b.csv"
 out=$("$SYNC" --db "$db" import "$work/d3b.csv" 2>&1); expect_rc "broken chain" $? 1
 expect_in "broken chain" "$out" "delta applies to seq 2 but the database is at seq 6: expected a delta with base=6"
 gen_delta 6 100 "$work/d7.csv"
@@ -96,9 +97,12 @@ out=$("$SYNC" --db "$db" import "$work/overlap.csv" 2>&1); expect_rc "overlap" $
 expect_in "overlap" "$out" "$work/overlap.csv:4: range 35209900500000-35209901000000 overlaps line 3"
 gen_full 60 "$work/half.csv" $((N / 2))
 out=$("$SYNC" --db "$db" import "$work/half.csv" 2>&1); expect_rc "shrink guard" $? 1
-expect_in "shrink guard" "$out" "(more than --max-shrink 10.0%); use --force if that is right"
+expect_in "shrink guard" "$out" "(more than --max-shrink 10%); use --force if that is right"
 [ "$(seq_of "$db")" = 7 ] && ok || bad "shrink guard applied something"
-out=$("$SYNC" --db "$db" import "$work/full1.csv.gz" 2>&1); expect_rc "older full" $? 1
+out=$("$SYNC" --db "$db" import "$work/full1.csv.gz" 2>&1); expect_rc "older full applied before" $? 0 "$out"
+expect_in "older full applied before" "$out" "nothing to do: $work/full1.csv.gz: seq 1 was applied already"
+zcat "$work/full1.csv.gz" | sed '1s/source=[^ ]*/source=elsewhere/' >"$work/full1b.csv"
+out=$("$SYNC" --db "$db" import "$work/full1b.csv" 2>&1); expect_rc "older full" $? 1
 expect_in "older full" "$out" "snapshot seq 1 is older than the database's seq 7"
 out=$("$SYNC" --db "$db" import --max-shrink 60 "$work/half.csv" 2>&1); expect_rc "max-shrink 60" $? 0 "$out"
 [ "$(seq_of "$db")" = 60 ] && ok || bad "max-shrink 60 did not apply"

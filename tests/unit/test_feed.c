@@ -1,4 +1,5 @@
-/* Unit tests: feed index parsing and the choice of files for pull. */
+/* Unit tests: feed index parsing, feed locations, and the choice of files
+ * for pull. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,10 +89,41 @@ static void test_plan(void **state)
 	assert_string_equal(plan(true, 1), "");
 }
 
+static void test_resolve(void **state)
+{
+	static const struct { const char *feed; int kind; const char *out; } cases[] = {
+		{ "/srv/feed", FEED_DIR, "/srv/feed" },
+		{ "feed", FEED_DIR, "feed" },
+		{ "http-mirror/feed", FEED_DIR, "http-mirror/feed" },
+		{ "./ftp:/x", FEED_DIR, "./ftp:/x" },
+		{ "file:///srv/feed", FEED_DIR, "/srv/feed" },
+		{ "FILE://localhost/srv/feed", FEED_DIR, "/srv/feed" },
+		{ "http://registry.example/feed/", FEED_HTTP, "http://registry.example/feed/" },
+		{ "HTTPS://registry.example/feed", FEED_HTTP, "HTTPS://registry.example/feed" },
+		{ "ftp://registry.example/feed", -1, "unsupported scheme 'ftp'" },
+		{ "sftp://registry.example/feed", -1, "unsupported scheme 'sftp'" },
+		{ "file://registry.example/feed", -1, "file:///path" },
+		{ "file://", -1, "file:///path" },
+	};
+	char out[256], m[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out[0] = m[0] = '\0';
+		int k = feed_resolve(cases[i].feed, out, sizeof(out), m, sizeof(m));
+		if (k != cases[i].kind)
+			fail_msg("'%s': kind %d, expected %d (%s)", cases[i].feed, k, cases[i].kind, m);
+		if (k >= 0)
+			assert_string_equal(out, cases[i].out);
+		else if (!strstr(m, cases[i].out) || !strstr(m, cases[i].feed))
+			fail_msg("'%s': got '%s'", cases[i].feed, m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_plan),
 	};
 	int rc = cmocka_run_group_tests_name("feed", tests, NULL, NULL);

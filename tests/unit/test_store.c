@@ -1,5 +1,6 @@
 /* Unit tests: record codec, writer and reader round trips, generations,
- * sticky errors, corrupt values, schema checks, verify. */
+ * sticky errors, the writer lock, the history of applied snapshots,
+ * corrupt values, schema checks, verify. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,63 @@ static void test_writer_lock_and_abort(void **state)
 	tmpdir_free(dir);
 }
 
+/* A caller that holds the lock (eir_store_lock) writes through it; any
+ * other process finds the lock taken and is told who holds it. */
+static int other_process_locked_out(const char *dir)
+{
+	struct eir_writer_opts o = { .mode = EIR_WRITE_UPDATE };
+	struct eir_writer *w;
+	struct eir_lock *l;
+	char err[512], who[64];
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int rc = eir_store_lock(dir, &l, err, sizeof(err));
+
+		snprintf(who, sizeof(who), ", process %ld", (long)getppid());
+		if (rc != -EBUSY || !strstr(err, "another writer holds the database") || !strstr(err, who))
+			_exit(1);
+		_exit(eir_writer_open(&w, dir, &o, err, sizeof(err)) == -EBUSY ? 0 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_lock_held_by_caller(void **state)
+{
+	char *dir = tmpdir_new(), err[512];
+	struct eir_writer_opts o = { .mode = EIR_WRITE_REPLACE, .map_size = 64ULL << 20 };
+	struct eir_writer *w;
+	struct eir_record got;
+	struct eir_store *s;
+	struct eir_lock *l;
+
+	assert_int_equal(eir_store_lock(dir, &l, err, sizeof(err)), 0);
+	assert_int_equal(other_process_locked_out(dir), 0);
+	o.lock = l;
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	/* The writer neither took nor released it. */
+	assert_int_equal(other_process_locked_out(dir), 0);
+	o.mode = EIR_WRITE_UPDATE;
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_B, &(struct eir_record){ .status = EIR_STATUS_BLOCKED }, NULL, 0);
+	eir_writer_abort(w);
+	assert_int_equal(other_process_locked_out(dir), 0);
+	eir_store_unlock(l);
+	assert_int_equal(other_process_locked_out(dir), 1);	/* free: the child got it */
+	assert_int_equal(eir_store_lock(dir, &l, err, sizeof(err)), 0);
+	eir_store_unlock(l);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(eir_store_get(s, IMEI_B, &got), -ENOENT);
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
 static void test_missing_db(void **state)
 {
 	char *dir = tmpdir_new();
@@ -336,6 +394,101 @@ static void raw_put(const char *gen, const char *dbname, const void *k, size_t k
 	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+}
+
+static void raw_del(const char *gen, const char *dbname, const char *key)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { strlen(key), (void *)key };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	assert_int_equal(mdb_env_open(env, gen, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, dbname, 0, &dbi), 0);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void hist_write(const char *dir, enum eir_write_mode mode, uint64_t seq, const char *source)
+{
+	struct eir_writer *w = wopen(dir, mode);
+	struct eir_meta m = { .seq = seq, .created = 1000 + seq };
+
+	snprintf(m.kind, sizeof(m.kind), "%s", mode == EIR_WRITE_REPLACE ? "full" : "delta");
+	snprintf(m.source, sizeof(m.source), "%s", source);
+	eir_writer_put(w, 35000000000000ULL + seq, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	eir_writer_set_meta(w, &m);
+	commit(w);
+}
+
+/* The snapshot applied as seq: 0 with *a, or an error. */
+static int applied(const char *dir, uint64_t seq, struct eir_applied *a)
+{
+	struct eir_store *s;
+	int rc = eir_store_open(&s, dir, NULL, 0);
+
+	if (rc)
+		return rc;
+	rc = eir_store_find_applied(s, seq, a);
+	eir_store_close(s);
+	return rc;
+}
+
+static void test_history(void **state)
+{
+	char *dir = tmpdir_new(), gen[600];
+	struct eir_applied a;
+	struct eir_store *s;
+
+	hist_write(dir, EIR_WRITE_REPLACE, 1, "reg");
+	hist_write(dir, EIR_WRITE_UPDATE, 2, "reg");
+	hist_write(dir, EIR_WRITE_UPDATE, 3, "reg");
+	assert_int_equal(applied(dir, 1, &a), 0);
+	assert_string_equal(a.source, "reg");
+	assert_string_equal(a.kind, "full");
+	assert_int_equal(a.created, 1001);
+	assert_int_equal(applied(dir, 2, &a), 0);
+	assert_string_equal(a.kind, "delta");
+	assert_int_equal(applied(dir, 4, &a), -ENOENT);
+	/* A replacement carries the history on. */
+	hist_write(dir, EIR_WRITE_REPLACE, 5, "reg");
+	assert_int_equal(applied(dir, 1, &a), 0);
+	assert_int_equal(applied(dir, 3, &a), 0);
+	assert_int_equal(applied(dir, 5, &a), 0);
+	/* Forced back to 2: what was at or above it is gone. */
+	hist_write(dir, EIR_WRITE_REPLACE, 2, "other");
+	assert_int_equal(applied(dir, 2, &a), 0);
+	assert_string_equal(a.source, "other");
+	assert_int_equal(applied(dir, 3, &a), -ENOENT);
+	assert_int_equal(applied(dir, 5, &a), -ENOENT);
+	assert_int_equal(applied(dir, 1, &a), 0);
+
+	/* A database written before the history: its current snapshot only,
+	 * and the next write starts the history from it. */
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	snprintf(gen, sizeof(gen), "%s", eir_store_path(s));
+	eir_store_close(s);
+	raw_del(gen, EIR_DBI_META, "snapshot.history");
+	assert_int_equal(applied(dir, 2, &a), 0);
+	assert_string_equal(a.source, "other");
+	assert_int_equal(applied(dir, 1, &a), -ENOENT);
+	hist_write(dir, EIR_WRITE_UPDATE, 3, "reg");
+	assert_int_equal(applied(dir, 2, &a), 0);
+	assert_int_equal(applied(dir, 3, &a), 0);
+
+	/* Only the last EIR_HISTORY_MAX are kept. */
+	uint64_t last = 3 + EIR_HISTORY_MAX;
+	for (uint64_t seq = 4; seq <= last; seq++)
+		hist_write(dir, EIR_WRITE_UPDATE, seq, "reg");
+	assert_int_equal(applied(dir, last - EIR_HISTORY_MAX, &a), -ENOENT);
+	assert_int_equal(applied(dir, last - EIR_HISTORY_MAX + 1, &a), 0);
+	assert_int_equal(applied(dir, last, &a), 0);
+	assert_int_equal(a.seq, last);
+	tmpdir_free(dir);
 }
 
 static void test_corrupt_value_and_schema(void **state)
@@ -531,6 +684,8 @@ int main(void)
 		cmocka_unit_test(test_sticky_error_changes_nothing),
 		cmocka_unit_test(test_sorted_bulk_refuses_disorder),
 		cmocka_unit_test(test_writer_lock_and_abort),
+		cmocka_unit_test(test_lock_held_by_caller),
+		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_missing_db),
 		cmocka_unit_test(test_corrupt_value_and_schema),
 		cmocka_unit_test(test_walk),
