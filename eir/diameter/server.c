@@ -404,7 +404,7 @@ static void retire_older(struct conn *c)
 
 /* Answer the complete messages in the read buffer while the output is
  * under the limit. Returns -1 when the connection is gone. */
-static int process(struct conn *c)
+static int answer_some(struct conn *c)
 {
 	size_t off = 0, n;
 	int rc = 0;
@@ -460,8 +460,22 @@ static int process(struct conn *c)
 		conn_close(c);
 		return -1;
 	}
-	if (out_write(c) < 0)
-		return -1;
+	return out_write(c);
+}
+
+static bool complete_msg(const struct conn *c)
+{
+	return diam_frame(c->rbuf, c->rlen, MAX_MSG) != 0;
+}
+
+/* Answer what was read, write, and again while the socket takes the
+ * answers; pause when it does not. -1 when the connection is gone. */
+static int process(struct conn *c)
+{
+	do {
+		if (answer_some(c) < 0)
+			return -1;
+	} while (pending(c) < limit_bytes() && complete_msg(c));
 	if (!c->paused && pending(c) >= limit_bytes()) {
 		/* The peer does not read: stop reading it (TCP pushes back),
 		 * and give it Tw to drain before it is closed. */
@@ -487,6 +501,8 @@ static int conn_read(struct conn *c)
 		else
 			LOGP(DDIAM, LOGL_NOTICE, "%s: peer %s closed the connection\n", c->remote_addr,
 			     c->peer.host[0] ? c->peer.host : "(before CER)");
+		if (n == 0 && pending(c))	/* a half-close: what it asked for, if it fits now */
+			(void)send(c->ofd.fd, c->obuf + c->ooff, pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
 		conn_close(c);
 		return -1;
 	}

@@ -86,6 +86,10 @@ st=$(stat)
 grep -q '^sync_last_result:refused' <<<"$st" && ok || bad "test setup: the bad import was not recorded: $(grep sync_ <<<"$st")"
 grep -q '^snapshot_seq:424242' <<<"$st" && bad "a file name forged a stats line" || ok
 grep -q $'\e' <<<"$st" && bad "an escape character reached the stats text" || ok
+grep -q '^sync_last_message:.*x?\[2J?snapshot_seq:424242?\.csv' <<<"$st" && ok ||
+	bad "the refused file's name is not shown on one line: $(grep sync_last_message <<<"$st")"
+[ "$(wc -l <"$work/db/sync-status")" = 5 ] && ! grep -q '^snapshot_seq' "$work/db/sync-status" && ok ||
+	bad "eir-sync's status file holds a forged line: $(cat "$work/db/sync-status")"
 rm -f "$evil"
 
 # The wrong first message closes at once.
