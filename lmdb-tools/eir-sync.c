@@ -266,7 +266,7 @@ static int cmd_pull(struct opts *o, const char *arg)
 		return EX_FAILED;
 	}
 	/* A feed that cannot be reached, whatever its kind, is exit 3. */
-	if (feed_fetch(feed, "index", tmpdir, path, sizeof(path), msg, sizeof(msg))) {
+	if (feed_fetch(feed, "index", tmpdir, o->imp.max_bytes, path, sizeof(path), msg, sizeof(msg))) {
 		fprintf(stderr, "eir-sync: %s\n", msg);
 		record_attempt(o, what, IMPORT_FAILED, msg);
 		ex = EX_FAILED;
@@ -309,7 +309,7 @@ static int cmd_pull(struct opts *o, const char *arg)
 		uint64_t seq, base;
 		bool delta;
 
-		if (feed_fetch(feed, fe->name, tmpdir, path, sizeof(path), msg, sizeof(msg))) {
+		if (feed_fetch(feed, fe->name, tmpdir, o->imp.max_bytes, path, sizeof(path), msg, sizeof(msg))) {
 			fprintf(stderr, "eir-sync: %s\n", msg);
 			record_attempt(o, what, IMPORT_FAILED, msg);
 			ex = EX_FAILED;

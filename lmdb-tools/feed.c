@@ -160,14 +160,25 @@ static bool is_http(const char *feed)
 	return !strncasecmp(feed, "http://", 7) || !strncasecmp(feed, "https://", 8);
 }
 
-static size_t write_file(void *p, size_t size, size_t nmemb, void *f)
+struct download {
+	FILE *f;
+	uint64_t bytes, max;	/* max 0: no limit */
+};
+
+static size_t write_file(void *p, size_t size, size_t nmemb, void *data)
 {
-	return fwrite(p, size, nmemb, f);
+	struct download *d = data;
+
+	d->bytes += (uint64_t)size * nmemb;
+	if (d->max && d->bytes > d->max)
+		return 0;	/* libcurl stops with CURLE_WRITE_ERROR */
+	return fwrite(p, size, nmemb, d->f);
 }
 
-int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *path,
+int feed_fetch(const char *feed, const char *name, const char *tmpdir, uint64_t max_bytes, char *path,
 	       size_t pathsz, char *msg, size_t msgsz)
 {
+	struct download d = { .max = max_bytes };
 	char url[2048], errbuf[CURL_ERROR_SIZE] = "";
 	CURL *curl;
 	CURLcode cc;
@@ -206,7 +217,10 @@ int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *pat
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_file);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
+	d.f = f;
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
+	if (max_bytes)
+		curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
 	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -221,6 +235,12 @@ int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *pat
 	curl_easy_cleanup(curl);
 	if (fclose(f) != 0 && cc == CURLE_OK) {
 		snprintf(msg, msgsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((cc == CURLE_WRITE_ERROR && d.max && d.bytes > d.max) || cc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(msg, msgsz, "%s: larger than %llu bytes (--max-bytes): refused", url,
+			 (unsigned long long)max_bytes);
+		remove(path);
 		return -1;
 	}
 	if (cc != CURLE_OK) {

@@ -32,7 +32,7 @@ int feed_resolve(const char *feed, char *out, size_t outsz, char *msg, size_t ms
 /* Make the index and files of FEED (a directory or an http(s) URL, as
  * feed_resolve gives it) reachable as local paths. fetch() returns a path
  * for name (the file itself for a directory, a download under tmpdir for a
- * URL), or -1 with msg when the feed does not have it or cannot be
- * reached. */
-int feed_fetch(const char *feed, const char *name, const char *tmpdir, char *path,
+ * URL, refused past max_bytes when that is not 0), or -1 with msg when
+ * the feed does not have it or cannot be reached. */
+int feed_fetch(const char *feed, const char *name, const char *tmpdir, uint64_t max_bytes, char *path,
 	       size_t pathsz, char *msg, size_t msgsz);

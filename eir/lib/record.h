@@ -22,6 +22,7 @@
 #define EIR_META_SOURCE        "snapshot.source"
 #define EIR_META_CREATED       "snapshot.created"	/* u64 unix seconds */
 #define EIR_META_IMPORTED      "snapshot.imported"	/* u64 unix seconds */
+#define EIR_META_HISTORY       "snapshot.history"	/* the applied snapshots, one text line each */
 #define EIR_META_COUNT_PREFIX  "count."		/* count.<status>, count.range, count.pair */
 #define EIR_META_REASON_PREFIX "reason."	/* reason.<id> -> name */
 

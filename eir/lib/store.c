@@ -27,8 +27,8 @@
 #define REASONS        256
 /* Meta key of the history of applied snapshots: one line per snapshot,
  * oldest first, "SEQ KIND CREATED SOURCE\n" ("-" for an empty field).
- * Readers that do not know it ignore it: the schema version stays. */
-#define META_HISTORY   "snapshot.history"
+ * Readers that do not know it ignore it: the schema version stays (the
+ * key, EIR_META_HISTORY, is in record.h with the others). */
 #define HISTORY_LINE   (64 + EIR_SOURCE_MAX)
 /* Free space below which a short write means a full file system. */
 #define FULL_FS_SLACK  (1ULL << 20)
@@ -553,7 +553,7 @@ int eir_store_get_meta(struct eir_store *s, struct eir_meta *m)
 
 int eir_store_find_applied(struct eir_store *s, uint64_t seq, struct eir_applied *a)
 {
-	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	MDB_val k = val_of(EIR_META_HISTORY, strlen(EIR_META_HISTORY)), d;
 	struct eir_applied e;
 	struct eir_meta m;
 	bool found = false;
@@ -1148,7 +1148,7 @@ static void writer_free(struct eir_writer *w)
  * data, plus the current snapshot when the history predates it. */
 static void history_load(struct eir_writer *w, MDB_txn *txn, MDB_dbi dbi)
 {
-	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	MDB_val k = val_of(EIR_META_HISTORY, strlen(EIR_META_HISTORY)), d;
 	struct eir_meta m;
 
 	w->nhist = 0;
@@ -1570,7 +1570,7 @@ int eir_writer_error(const struct eir_writer *w, const char **msg)
 static int write_history(struct eir_writer *w)
 {
 	size_t n = 0, len = 0, first;
-	MDB_val k = val_of(META_HISTORY, strlen(META_HISTORY)), d;
+	MDB_val k = val_of(EIR_META_HISTORY, strlen(EIR_META_HISTORY)), d;
 	char *buf;
 	int rc;
 

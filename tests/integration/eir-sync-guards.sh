@@ -163,6 +163,16 @@ out=$(cd "$work" && "$SYNC" --db p2 pull http-mirror 2>&1); expect_rc "http-name
 expect_seq "http-named directory feed" "$work/p2" 3
 [ -f "$hf/full1.csv" ] && [ -f "$hf/d2.csv" ] && [ -f "$hf/d3.csv" ] && ok ||
 	bad "pull removed files from the feed directory: $(ls "$hf")"
+# An HTTP download is bounded by --max-bytes too: a real HTTP server on
+# loopback serves a file larger than the limit.
+hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$hf" && exec python3 -m http.server --bind 127.0.0.1 "$hport") >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $hport), 1)" 2>/dev/null && break; sleep 0.1; done
+out=$("$SYNC" --db "$work/p3" --max-bytes 1K pull "http://127.0.0.1:$hport/" 2>&1); rc=$?
+[ "$rc" -ne 0 ] && ok || bad "an HTTP file over --max-bytes was taken: $out"
+expect_in "HTTP download over --max-bytes" "$out" "larger than 1024 bytes (--max-bytes): refused"
+[ ! -e "$work/p3/current" ] && ok || bad "a refused download created a database"
 
 echo "== --max-shrink takes a percent sign; the shipped example means what it says"
 db=$work/shrink
