@@ -4,6 +4,8 @@
 # eird's counting (counters, latency histogram) costs: eird with
 # `counting off` in the same run. Each server pinned to CPU 0 and eir-bench
 # to CPU 1, alternating ROUNDS times; prints every run, medians and ratios.
+# With EIRD_OTHER=PATH, another eird binary (an earlier version) runs in
+# each round too, for a before/after ratio measured in the same run.
 # Usage: tests/bench/bench-s13.sh [COUNT] [CONNS] [INFLIGHT] [SECONDS] [ROUNDS]
 #        (defaults 10000000 16 16 10 3; needs a build in ./build with tests)
 set -eu
@@ -29,10 +31,11 @@ run() {	# NAME PORT -> prints the bench output, records answers/s
 	taskset -c 1 $B/tests/bench/eir-bench s13 --port "$2" --conns "$CONNS" --inflight "$INFL" \
 		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
 }
-eird_rates=() fd_rates=() nocount_rates=()
+eird_rates=() fd_rates=() nocount_rates=() other_rates=()
+EIRD=$B/eir/eird
 # One run of a server: CONFIG_OR_FD NAME ARRAY
 run_eird() {	# CFG NAME -> prints, sets $rate
-	taskset -c 0 $B/eir/eird -c "$1" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
+	taskset -c 0 "$EIRD" -c "$1" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$EPORT"
 	out=$(run "$2" "$EPORT"); echo "$out"
 	rate=$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")
@@ -47,6 +50,9 @@ for r in $(seq "$ROUNDS"); do
 		run_eird "$W/eird-nocount.cfg" "eird counting off"; nocount_rates+=("$rate")
 		run_eird "$W/eird.cfg" eird; eird_rates+=("$rate")
 	fi
+	if [ -n "${EIRD_OTHER:-}" ]; then
+		EIRD=$EIRD_OTHER; run_eird "$W/eird.cfg" "eird other"; other_rates+=("$rate"); EIRD=$B/eir/eird
+	fi
 	taskset -c 0 $B/tests/bench/fd-eir "$FDCONF" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"
 	out=$(run fd-eir "$FPORT"); echo "$out"
@@ -57,3 +63,7 @@ med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) 
 me=$(med "${eird_rates[@]}") mf=$(med "${fd_rates[@]}") mn=$(med "${nocount_rates[@]}")
 echo "median answers/s: eird $me, freeDiameter baseline $mf, ratio $(awk -v a="$me" -v b="$mf" 'BEGIN { printf "%.1f", a / b }')"
 echo "counting cost: eird $me with counting, $mn without: $(awk -v a="$me" -v b="$mn" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')% of throughput"
+if [ -n "${EIRD_OTHER:-}" ]; then
+	mo=$(med "${other_rates[@]}")
+	echo "against $EIRD_OTHER: eird $me, other $mo, ratio $(awk -v a="$me" -v b="$mo" 'BEGIN { printf "%.2f", a / b }')"
+fi
