@@ -174,8 +174,11 @@ static int lock_db(struct opts *o, const char *what)
 	int rc = eir_store_lock(o->db, &o->imp.lock, err, sizeof(err));
 
 	if (rc) {
+		/* Not recorded in the status file: another run holds the
+		 * database and writes its own result there. */
 		fprintf(stderr, "eir-sync: %s\n", err);
-		record_attempt(o, what, IMPORT_FAILED, err);
+		if (rc != -EBUSY && rc != -EWOULDBLOCK)
+			record_attempt(o, what, IMPORT_FAILED, err);
 		return EX_FAILED;
 	}
 	return EX_OK;
@@ -209,6 +212,9 @@ static int cmd_import(struct opts *o, int n, char **files)
 	return ex;
 }
 
+/* A feed's index is a few lines per snapshot: far below this. */
+#define INDEX_MAX_BYTES (64u << 20)
+
 static char *slurp(const char *path, char *msg, size_t msgsz)
 {
 	FILE *f = fopen(path, "r");
@@ -223,7 +229,7 @@ static char *slurp(const char *path, char *msg, size_t msgsz)
 		if (cap - len < 4096) {
 			cap = cap ? cap * 2 : 8192;
 			char *nb = realloc(buf, cap);
-			if (!nb || cap > (64u << 20)) {
+			if (!nb || cap > INDEX_MAX_BYTES) {
 				free(nb ? nb : buf);
 				fclose(f);
 				snprintf(msg, msgsz, "%s: too large", path);
@@ -266,7 +272,7 @@ static int cmd_pull(struct opts *o, const char *arg)
 		return EX_FAILED;
 	}
 	/* A feed that cannot be reached, whatever its kind, is exit 3. */
-	if (feed_fetch(feed, "index", tmpdir, o->imp.max_bytes, path, sizeof(path), msg, sizeof(msg))) {
+	if (feed_fetch(feed, "index", tmpdir, INDEX_MAX_BYTES, path, sizeof(path), msg, sizeof(msg))) {
 		fprintf(stderr, "eir-sync: %s\n", msg);
 		record_attempt(o, what, IMPORT_FAILED, msg);
 		ex = EX_FAILED;

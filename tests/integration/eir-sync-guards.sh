@@ -57,6 +57,8 @@ out=$("$SYNC" --db "$db" import "$work/d2-small.csv" 2>&1); expect_rc "race: sec
 expect_in "race: second import" "$out" "another writer holds the database ($db/writer.lock, process $first eir-sync)"
 out=$("$SYNC" --db "$db" pull "$work/feed" 2>&1); expect_rc "race: pull" $? 3 "$out"
 expect_in "race: pull" "$out" "another writer holds the database"
+# The refused runs leave the status file to the run that holds the lock.
+grep -q 'another writer' "$db/sync-status" && bad "race: a refused run wrote the status file: $(cat "$db/sync-status")" || ok
 tail -n +401 "$work/d2.csv" >&3
 exec 3>&-
 wait "$first"; expect_rc "race: first import" $? 0 "$(cat "$work/first.out")"
