@@ -171,6 +171,7 @@ static int read_config(const char *path)
 			path, r.lineno, s);
 		return -1;
 	}
+	host_config_set(path);	/* for `write file` and `show startup-config` */
 	return 0;
 }
 

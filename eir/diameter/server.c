@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/sctp.h>	/* MSG_NOTIFICATION */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +111,9 @@ struct conn {
 	struct llist_head list;
 	struct osmo_fd ofd;
 	struct diam_peer peer;
+	/* Our identity as this connection announced it in its CEA: a change
+	 * on the VTY applies to connections opened after it. */
+	char origin_host[256], origin_realm[256];
 	char remote_addr[INET6_ADDRSTRLEN];
 	uint8_t local_ipv4[1][4];
 	uint8_t *rbuf;
@@ -116,6 +121,8 @@ struct conn {
 	uint8_t *obuf;		/* answers not yet written: obuf[ooff..olen) */
 	size_t ooff, olen, ocap;
 	bool paused;		/* reading stopped: output over the limit */
+	bool draining;		/* the peer closed its side: write what it asked, then close */
+	bool sctp;
 	struct timespec paused_at;
 	struct osmo_timer_list timer;	/* CER wait, watchdog, close grace */
 	struct osmo_timer_list stall;	/* closes a peer paused for Tw */
@@ -297,6 +304,8 @@ static uint8_t *out_room(struct conn *c, size_t n)
 	size_t cap = c->ocap ? c->ocap : OUT_INITIAL;
 	while (cap < c->olen + n)
 		cap *= 2;
+	if (cap > limit_bytes() + ANSWER_ROOM + 512 && c->olen + n <= limit_bytes() + ANSWER_ROOM + 512)
+		cap = limit_bytes() + ANSWER_ROOM + 512;	/* the most it ever holds */
 	uint8_t *p = talloc_realloc_size(c, c->obuf, cap);
 	if (!p)
 		return NULL;
@@ -321,12 +330,23 @@ static int out_write(struct conn *c)
 		}
 		c->ooff += (size_t)n;
 	}
-	if (!pending(c))
-		c->ooff = c->olen = 0;
-	if (pending(c))
+	if (pending(c)) {
 		osmo_fd_write_enable(&c->ofd);
-	else
-		osmo_fd_write_disable(&c->ofd);
+		return 0;
+	}
+	c->ooff = c->olen = 0;
+	osmo_fd_write_disable(&c->ofd);
+	if (c->draining) {
+		LOGP(DDIAM, LOGL_INFO, "%s: answers written after the peer's close\n", who(c));
+		conn_close(c);
+		return -1;
+	}
+	if (c->ocap > OUT_INITIAL) {
+		/* After a burst: give the memory back. */
+		uint8_t *p = talloc_realloc_size(c, c->obuf, OUT_INITIAL);
+		if (p)
+			c->obuf = p, c->ocap = OUT_INITIAL;
+	}
 	return 0;
 }
 
@@ -491,8 +511,14 @@ static int process(struct conn *c)
 
 static int conn_read(struct conn *c)
 {
-	ssize_t n = recv(c->ofd.fd, c->rbuf + c->rlen, RBUF - c->rlen, 0);
+	struct iovec iov = { .iov_base = c->rbuf + c->rlen, .iov_len = RBUF - c->rlen };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(c->ofd.fd, &mh, 0);
 
+	/* On SCTP the stack's notifications (association, address changes)
+	 * come in the same stream, flagged: they are not Diameter. */
+	if (n > 0 && c->sctp && (mh.msg_flags & MSG_NOTIFICATION))
+		return 0;
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
@@ -501,8 +527,13 @@ static int conn_read(struct conn *c)
 		else
 			LOGP(DDIAM, LOGL_NOTICE, "%s: peer %s closed the connection\n", c->remote_addr,
 			     c->peer.host[0] ? c->peer.host : "(before CER)");
-		if (n == 0 && pending(c))	/* a half-close: what it asked for, if it fits now */
-			(void)send(c->ofd.fd, c->obuf + c->ooff, pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == 0 && pending(c)) {
+			/* A half-close: what it asked for still goes, within Tw. */
+			c->draining = true;
+			osmo_fd_read_disable(&c->ofd);
+			osmo_timer_schedule(&c->stall, D.watchdog, 0);
+			return 0;
+		}
 		conn_close(c);
 		return -1;
 	}
@@ -519,7 +550,7 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 	if (what & OSMO_FD_WRITE) {
 		if (out_write(c) < 0)
 			return 0;
-		if (c->paused && pending(c) <= limit_bytes() / 2) {
+		if (c->paused && !c->draining && pending(c) <= limit_bytes() / 2) {
 			/* It reads again: answer what waited, then read on. */
 			c->paused = false;
 			osmo_timer_del(&c->stall);
@@ -531,7 +562,7 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 				return 0;
 		}
 	}
-	if ((what & OSMO_FD_READ) && !c->paused)
+	if ((what & OSMO_FD_READ) && !c->paused && !c->draining)
 		conn_read(c);
 	return 0;
 }
@@ -539,19 +570,21 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 {
 	struct conn *c = talloc_zero(g_eird->ctx, struct conn);
+	struct listen_cfg *l;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct diam_self self;
 
-	if (!c) {
-		close(fd);
+	/* On an error return libosmo-netif closes fd itself. */
+	if (!c)
 		return -ENOMEM;
-	}
+	llist_for_each_entry(l, &D.listens, list)
+		if (l->link == link)
+			c->sctp = l->sctp;
 	c->rbuf = talloc_size(c, RBUF);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	osmo_fd_setup(&c->ofd, fd, OSMO_FD_READ, conn_cb, c, 0);
 	if (!c->rbuf || osmo_fd_register(&c->ofd) < 0) {
-		close(fd);
 		talloc_free(c);
 		return -ENOMEM;
 	}
@@ -564,8 +597,10 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET)
 		memcpy(c->local_ipv4[0], &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	snprintf(c->origin_host, sizeof(c->origin_host), "%s", D.origin_host);
+	snprintf(c->origin_realm, sizeof(c->origin_realm), "%s", D.origin_realm);
 	self = (struct diam_self){
-		.origin_host = D.origin_host, .origin_realm = D.origin_realm, .product_name = "eird",
+		.origin_host = c->origin_host, .origin_realm = c->origin_realm, .product_name = "eird",
 		.vendor_id = 0, .firmware_revision = 0, .ipv4 = c->local_ipv4, .n_ipv4 = 1,
 	};
 	diam_peer_init(&c->peer, &self, &peer_ops, c);

@@ -84,6 +84,8 @@ static struct {
 	struct osmo_timer_list batch_timer;
 	struct osmo_timer_list resume_timer;
 	struct osmo_fd *paused;		/* the STP link's socket while not read */
+	int paused_fd;			/* its descriptor then: a reconnect gets another */
+	uint64_t paused_at;
 	struct map_eir eir;
 } M = { .ssn = SSN_EIR, .max_version = 3 };
 
@@ -169,17 +171,22 @@ static bool link_blocked(struct osmo_fd *ofd)
 static void resume_cb(void *data)
 {
 	struct osmo_fd *ofd = link_fd();
+	bool same = ofd && ofd == M.paused && ofd->fd >= 0 && ofd->fd == M.paused_fd;
 
-	if (ofd && ofd == M.paused && link_blocked(ofd)) {
+	if (same && link_blocked(ofd)) {
+		if (M.paused_at && mono_ns() - M.paused_at > 30 * 1000000000ULL) {
+			LOGP(DMAP, LOGL_ERROR, "the STP has not read our answers for 30 s; the link stays paused\n");
+			M.paused_at = 0;	/* said once per pause */
+		}
 		osmo_timer_schedule(&M.resume_timer, 0, 10000);
 		return;
 	}
-	/* The socket takes data again, or the link was re-established
-	 * (the library then set its socket up afresh). */
-	if (ofd && ofd == M.paused)
+	/* The socket takes data again. After a reconnect the library has
+	 * set the link's socket up afresh, reading on: nothing to undo. */
+	if (same)
 		osmo_fd_read_enable(ofd);
 	M.paused = NULL;
-	LOGP(DMAP, LOGL_NOTICE, "the STP reads our answers again, reading resumed\n");
+	LOGP(DMAP, LOGL_NOTICE, "%s, reading resumed\n", same ? "the STP reads our answers again" : "the STP link was re-established");
 }
 
 static void output_check(void)
@@ -190,6 +197,8 @@ static void output_check(void)
 		return;
 	osmo_fd_read_disable(ofd);
 	M.paused = ofd;
+	M.paused_fd = ofd->fd;
+	M.paused_at = mono_ns();
 	rate_ctr_inc(rate_ctr_group_get_ctr(M.ctrs, CTR_OUTPUT_PAUSED));
 	LOGP(DMAP, LOGL_NOTICE, "the STP does not read our answers: not reading the link until it does\n");
 	osmo_timer_schedule(&M.resume_timer, 0, 10000);

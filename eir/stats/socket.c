@@ -149,13 +149,15 @@ struct snap {
 
 /* Text that reaches the NOC's view comes from peers, snapshot files and
  * eir-sync's messages: no control character in it may start a line or
- * move a cursor; each becomes '?'. */
+ * move a cursor (C0, DEL, and the 8-bit C1 such as CSI 0x9b), and the JSON
+ * must stay valid UTF-8: all of these and every other byte outside ASCII
+ * become '?'. */
 static void clean(char *dst, size_t sz, const char *src)
 {
 	size_t i = 0;
 
 	for (; src && src[i] && i + 1 < sz; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+		dst[i] = (unsigned char)src[i] < 0x20 || (unsigned char)src[i] >= 0x7f ? '?' : src[i];
 	dst[i] = '\0';
 }
 
@@ -706,7 +708,9 @@ static int clear_stale(const struct sockaddr_un *sa)
 		LOGP(DMAIN, LOGL_FATAL, "stats socket: %s exists and is not a socket; not removing it\n", sa->sun_path);
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a live eird with a full backlog answers EAGAIN, and
+	 * that means in use too; only ECONNREFUSED means nobody is there. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));

@@ -10,11 +10,14 @@ well-behaved stack such as freeDiameter cannot misbehave on purpose):
   rogue     a CER whose Origin-Host carries control characters.
   first     an answer, and a CER with the E bit, as the first message: the
             connection is closed at once, not after Tw.
+  halfclose 5,000 requests, then a half-close: every answer still arrives.
+  reconf    our Origin-Host changed on the VTY while a peer is open.
 
 Usage: diam_abuse.py CASE PORT HOST REALM EIRD_PID [ARGS]
 """
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -161,5 +164,55 @@ def first_message():
     ok(served(), "eird serves after the bad first messages")
 
 
-{"burst": burst, "flood": flood, "rogue": rogue, "first": first_message}[CASE]()
+def halfclose():
+    """5,000 requests, then the peer closes its sending side and only then
+    reads, through a small receive buffer: every answer still arrives
+    before eird closes (most of them wait in eird's output meanwhile)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(20)
+    s.connect(("127.0.0.1", PORT))
+    s.sendall(cer(HOST, REALM))
+    m = recv_msg(s)
+    ok(m is not None and u32(get(parse(m)[1], 268)) == 2001, "half-closing peer: CEA 2001")
+    s.sendall(ecr(IMEI, HOST, REALM, session="half;1") * 5000)
+    time.sleep(0.5)
+    s.shutdown(socket.SHUT_WR)
+    n = 0
+    try:
+        while recv_msg(s) is not None:
+            n += 1
+    except OSError:
+        pass
+    ok(n == 5000, "a peer that half-closes gets all its 5,000 answers (%d)" % n)
+    s.close()
+
+
+def reconf():
+    """Our Origin-Host changed on the VTY while a peer is open: that peer
+    keeps the identity of its CEA, a new one gets the new identity."""
+    vty_port, vty_cmd = int(sys.argv[6]), sys.argv[7]
+    s, rc = open_peer()
+    ok(rc == 2001, "reconf: CEA 2001")
+    subprocess.run([sys.executable, vty_cmd, str(vty_port),
+                    "configure terminal;diameter;origin-host eir-renamed.example.net;end"],
+                   check=True, stdout=subprocess.DEVNULL)
+    s.sendall(ecr(IMEI, HOST, REALM))
+    m = recv_msg(s)
+    oh = get(parse(m)[1], 264) if m else None
+    ok(oh == b"eir.example.net", "an open connection keeps the Origin-Host of its CEA (%r)" % oh)
+    s.close()
+    s2 = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    s2.sendall(cer(HOST, REALM))
+    m = recv_msg(s2)
+    oh = get(parse(m)[1], 264) if m else None
+    ok(oh == b"eir-renamed.example.net", "a new connection gets the new Origin-Host (%r)" % oh)
+    s2.close()
+    subprocess.run([sys.executable, vty_cmd, str(vty_port),
+                    "configure terminal;diameter;origin-host eir.example.net;end"],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+{"burst": burst, "flood": flood, "rogue": rogue, "first": first_message, "halfclose": halfclose,
+ "reconf": reconf}[CASE]()
 sys.exit(finish())

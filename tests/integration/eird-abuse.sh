@@ -98,6 +98,12 @@ rm -f "$evil"
 # The wrong first message closes at once.
 abuse first
 
+# A peer that half-closes after its requests gets every answer; our
+# identity changed on the VTY never leaves an open connection pointing
+# at freed memory (TALLOC_FREE_FILL would show it in the AVP).
+abuse halfclose
+abuse reconf "$VPORT" "$SRC/tests/integration/vty_cmd.py"
+
 # The peer close is logged at notice level (logging level all notice).
 grep -q "closed the connection" "$work/eird.log" && ok || bad "a peer closing is not logged at notice level"
 
