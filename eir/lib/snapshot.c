@@ -110,6 +110,13 @@ static int parse_header(struct eir_snap_parser *p, struct span line, char *err, 
 		} else if (span_eq(key, "source")) {
 			if (!val.n || val.n >= sizeof(h->source))
 				return bad(err, sz, "source must be 1 to %zu characters", sizeof(h->source) - 1);
+			/* It is shown to the NOC and kept in the history of
+			 * applied snapshots: printable ASCII, one word, not "-". */
+			for (size_t k = 0; k < val.n; k++)
+				if ((unsigned char)val.s[k] <= 0x20 || (unsigned char)val.s[k] >= 0x7f)
+					return bad(err, sz, "source must be printable ASCII without blanks");
+			if (val.n == 1 && val.s[0] == '-')
+				return bad(err, sz, "source must not be '-'");
 			memcpy(h->source, val.s, val.n);
 			h->source[val.n] = '\0';
 		} else if (span_eq(key, "created")) {

@@ -108,6 +108,9 @@ static void test_header_errors(void **state)
 		{ "# eir-snapshot version=1 kind=full seq=5 colour=red", "unknown header field 'colour'" },
 		{ "# eir-snapshot version=1 kind=full seq=5 source", "not key=value" },
 		{ "# eir-snapshot version=1 kind=full seq=5 source=", "source must be" },
+		{ "# eir-snapshot version=1 kind=full seq=5 source=-", "source must not be '-'" },
+		{ "# eir-snapshot version=1 kind=full seq=5 source=a\tb", "printable ASCII without blanks" },
+		{ "# eir-snapshot version=1 kind=full seq=5 source=a\x1b[2J", "printable ASCII without blanks" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		eir_snap_init(&p);
