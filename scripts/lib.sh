@@ -6,7 +6,7 @@ BUILD_PACKAGES="gcc pkg-config meson ninja-build
   liblmdb-dev lmdb-utils libnghttp2-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev python3 curl
   libfreediameter-dev freediameter-extensions tshark openssl osmo-stp
-  debhelper dpkg-dev lintian systemd adduser git"
+  debhelper dpkg-dev lintian systemd adduser git socat netcat-openbsd"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
