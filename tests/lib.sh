@@ -2,6 +2,35 @@
 # eird, freeDiameter and osmo-stp on loopback. Source it; needs SRC (source
 # root), and B (build directory) for bench_data.
 
+# The counts of a test: ok, bad WHY; the script ends with
+#   echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]
+passed=0 failed=0
+ok()  { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# run_checker NAME CMD...: run a Python checker (tests/integration/checks.py),
+# show its failures and add its "N passed, M failed" to the counts; it must
+# also exit 0 and print that line.
+run_checker() {
+	local name=$1 out rc p
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && grep -v '^[0-9]* passed, [0-9]* failed$' <<<"$out"
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out" | tail -1)
+	[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
+	local why="exit $rc"
+	[ -n "$p" ] || why="$why, no count line"
+	[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "$name: $why"
+}
+
+# Freed memory poisoned and the heap checked in the processes a test starts:
+# a use-after-free inside libosmocore, libosmo-netif or talloc (invisible to
+# ASan) crashes the test instead of passing by luck.
+check_heap() {
+	export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
+}
+
 # A free TCP port on 127.0.0.1.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -21,13 +21,11 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme1.example.net REALM=example.net
 SOCK=$work/eird.sock
 
 . "$SRC/tests/lib.sh"
+check_heap
 DPORT=$(free_port) VPORT=$(free_port)
 
 # A snapshot created 6 days 19 hours 30 minutes ago, and eir-sync's record

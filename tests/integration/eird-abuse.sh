@@ -17,16 +17,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/eird-abuse.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme1.example.net REALM=example.net TW=6
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
 # Under ASan freed memory waits in a quarantine (256 MiB by default) that
 # the memory bounds below would take for growth: keep it small.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 
 . "$SRC/tests/lib.sh"
+check_heap
 DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" ||
@@ -46,13 +43,8 @@ still_up() {
 	fi
 }
 abuse() {
-	local out rc p
-	out=$(timeout 120 python3 "$SRC/tests/integration/diam_abuse.py" "$1" "$DPORT" "$HOST" "$REALM" "$pid" "${@:2}" 2>&1)
-	rc=$?
-	echo "$out" | grep -v '^[0-9]* passed'
-	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-	[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
-	[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "diam_abuse.py $1: exit $rc"
+	run_checker "diam_abuse.py $1" timeout 120 python3 "$SRC/tests/integration/diam_abuse.py" "$1" "$DPORT" \
+		"$HOST" "$REALM" "$pid" "${@:2}"
 	still_up "$1"
 }
 stat() { "$STAT" -s "$SOCK" stats; }
@@ -184,12 +176,7 @@ if [ "$WITH_MAP" = map ]; then
 	"$EIRD" -c "$work/map.cfg" >"$work/map.log" 2>&1 &
 	pid=$!
 	wait_port "$DPORT"
-	out=$(cd "$SRC/tests/integration" && timeout 60 python3 ipa_flood.py "$SPORT" "$pid" 5 2>&1)
-	rc=$?
-	echo "$out" | grep -v '^[0-9]* passed'
-	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-	[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
-	[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "ipa_flood.py: exit $rc"
+	run_checker ipa_flood.py timeout 60 python3 "$SRC/tests/integration/ipa_flood.py" "$SPORT" "$pid" 5
 	grep -Eq '^map_output_paused:[1-9]' <<<"$(stat)" && ok || bad "stats: no MAP output pause counted"
 	grep -q "the STP does not read our answers" "$work/map.log" && ok || bad "the MAP output pause is not logged"
 	still_up "MAP flood"

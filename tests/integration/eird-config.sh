@@ -12,16 +12,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/eird-config.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme1.example.net REALM=example.net
 
 . "$SRC/tests/lib.sh"
-# Freed memory poisoned, heap checked: use-after-free inside libosmocore,
-# libosmo-netif or talloc (invisible to ASan) crashes the test instead of
-# passing by luck.
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
+check_heap
 DPORT=$(free_port) VPORT=$(free_port)
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" ||
 	{ echo "FAIL: cannot build the database"; exit 1; }

@@ -16,14 +16,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/eird-fd.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 . "$SRC/tests/lib.sh"
-# Freed memory poisoned, heap checked: use-after-free inside libosmocore,
-# libosmo-netif or talloc (invisible to ASan) crashes the test instead of
-# passing by luck.
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
+check_heap
 DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
@@ -122,12 +116,7 @@ expect=$(awk 'BEGIN { b["active"] = 1; w = 1 }
 		for (x in b) printf ", \"%s\": %d", x, b[x]
 		print "}"
 	}' "$work/cases")
-out=$(timeout 120 python3 "$SRC/tests/integration/stats_check.py" "$B/eir/eir-stat" "$work/eird.sock" "$expect" 2>&1)
-rc=$?
-echo "$out" | grep -v '^[0-9]* passed'
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
-[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "stats_check.py exit $rc"
+run_checker stats_check.py timeout 120 python3 "$SRC/tests/integration/stats_check.py" "$B/eir/eir-stat" "$work/eird.sock" "$expect"
 watch=$("$B/eir/eir-stat" -s "$work/eird.sock" --watch 0.2 --count 2)
 [ "$(grep -c '^S13 ' <<<"$watch")" = 2 ] && grep -q '^policy branch  *total  *per second' <<<"$watch" && ok ||
 	bad "eir-stat --watch: $watch"

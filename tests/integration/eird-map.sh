@@ -18,15 +18,9 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 . "$SRC/tests/lib.sh"
-# Freed memory poisoned, heap checked: use-after-free inside libosmocore,
-# libosmo-netif or talloc (invisible to ASan) crashes the test instead of
-# passing by luck.
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
+check_heap
 command -v osmo-stp >/dev/null || { echo "FAIL: osmo-stp is not installed"; exit 1; }
 # osmo-stp 1.6 binds its VTY to port 4239 whatever the configuration says.
 if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4239), 1)" 2>/dev/null; then
@@ -59,14 +53,8 @@ done
 "$B/eir/eir-stat" -s "$work/eird.sock" stats | grep -q '^asp:asp-eir active' && ok ||
 	{ bad "eird's ASP is not active"; tail -20 "$work/eird.log" "$work/stp.log"; }
 
-out=$(timeout 300 python3 "$SRC/tests/integration/map_check.py" "$MSC" "$SPORT" "$SRC/tests/integration/verdicts.txt" "$work/sent.json" 2>&1)
-echo "$out" | grep -v '^[0-9]* passed'
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-if [ -n "$p" ]; then
-	passed=$((passed + ${p% *})) failed=$((failed + ${p#* }))
-else
-	bad "map_check.py did not finish: $out"
-fi
+run_checker map_check.py timeout 300 python3 "$SRC/tests/integration/map_check.py" "$MSC" "$SPORT" \
+	"$SRC/tests/integration/verdicts.txt" "$work/sent.json"
 kill -0 "$pid" 2>/dev/null && ok || bad "eird died"
 
 # The stats socket counts what was sent, per version and verdict.

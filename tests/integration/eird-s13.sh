@@ -12,16 +12,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/eird-s13.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 HOST=mme.epc.mnc001.mcc001.3gppnetwork.org REALM=epc.mnc001.mcc001.3gppnetwork.org
 
 . "$SRC/tests/lib.sh"
-# Freed memory poisoned, heap checked: use-after-free inside libosmocore,
-# libosmo-netif or talloc (invisible to ASan) crashes the test instead of
-# passing by luck.
-export MALLOC_CHECK_=3 MALLOC_PERTURB_=165 TALLOC_FREE_FILL=165
+check_heap
 DPORT=$(free_port) VPORT=$(free_port)
 
 "$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
@@ -53,12 +47,8 @@ statsd=$!
 pid=$!
 wait_port "$DPORT"
 
-out=$(timeout 120 python3 "$SRC/tests/integration/s13_raw.py" "$DPORT" "$HOST" "$REALM" "$SRC/tests/integration/verdicts.txt" mme2.example.net 2>&1)
-rc=$?
-echo "$out" | grep -v '^[0-9]* passed'
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-[ -n "$p" ] && { passed=$((passed + ${p% *})); failed=$((failed + ${p#* })); }
-[ "$rc" -eq 0 ] && [ -n "$p" ] && ok || bad "s13_raw.py exit $rc"
+run_checker s13_raw.py timeout 120 python3 "$SRC/tests/integration/s13_raw.py" "$DPORT" "$HOST" "$REALM" \
+	"$SRC/tests/integration/verdicts.txt" mme2.example.net
 
 # Errors per kind, as s13_raw.py provoked them (stats socket).
 st=$("$B/eir/eir-stat" -s "$work/eird.sock" stats)

@@ -15,9 +15,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 . "$SRC/tests/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (dpkg -i)"; exit 1; }
