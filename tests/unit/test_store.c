@@ -472,7 +472,7 @@ static void test_history(void **state)
 	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
 	snprintf(gen, sizeof(gen), "%s", eir_store_path(s));
 	eir_store_close(s);
-	raw_del(gen, EIR_DBI_META, "snapshot.history");
+	raw_del(gen, EIR_DBI_META, EIR_META_HISTORY);
 	assert_int_equal(applied(dir, 2, &a), 0);
 	assert_string_equal(a.source, "other");
 	assert_int_equal(applied(dir, 1, &a), -ENOENT);
