@@ -696,8 +696,11 @@ int main(int argc, char **argv)
 	if (count > 0 && watch_secs <= 0)
 		return usage_error("--count needs --watch");
 	if (watch_secs > 0) {
-		if (cmd && strcmp(cmd, "view"))
-			return usage_error("--watch shows the live view and takes no command (got '%s')", cmd);
+		/* `stats --watch` has always meant the live view; the raw
+		 * formats are for one-shot reads. */
+		if (cmd && strcmp(cmd, "view") && strcmp(cmd, "stats"))
+			return usage_error("--watch shows the live view and takes no command but stats or view (got '%s')",
+					   cmd);
 		return watch(sock, watch_secs, count);
 	}
 	return one_shot(sock, cmd ? cmd : "stats");

@@ -91,13 +91,16 @@ usage_err "--count needs --watch" --count 2
 usage_err "unknown command 'statz'" statz
 usage_err "unexpected argument 'json'" stats json
 usage_err "unknown option '--bogus'" --bogus
-usage_err "--watch shows the live view and takes no command (got 'json')" --watch 1 json
+usage_err "--watch shows the live view and takes no command but stats or view (got 'json')" --watch 1 json
 usage_err "--socket: empty path" -s ""
 timeout 5 "$STAT" --help >"$work/out" 2>&1 && grep -q '^Usage: eir-stat' "$work/out" && grep -q -- '--watch SECS' "$work/out" &&
 	ok || bad "--help: $(head -3 "$work/out")"
 out=$(timeout 5 "$STAT" -s "$SOCK" --watch 0.2 --count 2); rc=$?
 [ "$rc" -eq 0 ] && [ "$(grep -c '^S13 ' <<<"$out")" = 2 ] && [ "$(grep -c '^--$' <<<"$out")" = 2 ] && ok ||
 	bad "--watch 0.2 --count 2: exit $rc, $(grep -c '^S13 ' <<<"$out") views"
+# `stats --watch` is the live view, as it always was.
+out=$(timeout 5 "$STAT" -s "$SOCK" stats --watch 0.2 --count 1); rc=$?
+[ "$rc" -eq 0 ] && [ "$(grep -c '^S13 ' <<<"$out")" = 1 ] && ok || bad "stats --watch 0.2 --count 1: exit $rc: $(head -3 <<<"$out")"
 
 # 2. The raw answers stay as they are, seconds as plain numbers.
 want_age=$((6 * 86400 + 19 * 3600 + 1800))
