@@ -1,0 +1,178 @@
+/* The store's LMDB layer (store_priv.h): error codes, environments and
+ * sub-databases, and the meta keys and history lines as stored. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_priv.h"
+
+#define MAX_DBS        8
+
+int lmdb_errno(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_KEYEXIST:
+		return -EEXIST;
+	case MDB_MAP_FULL:
+	case MDB_DBS_FULL:
+	case MDB_TXN_FULL:
+	case MDB_CURSOR_FULL:
+	case MDB_PAGE_FULL:
+		return -ENOSPC;
+	case MDB_MAP_RESIZED:
+	case MDB_READERS_FULL:
+		return -EAGAIN;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return -EPROTO;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_BAD_VALSIZE:
+		return -EBADMSG;
+	case MDB_BAD_TXN:
+	case MDB_BAD_RSLOT:
+	case MDB_BAD_DBI:
+	case MDB_INCOMPATIBLE:
+		return -EINVAL;
+	default:
+		return rc > 0 ? -rc : -EIO;
+	}
+}
+
+void seterr(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !sz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+}
+
+int open_env(MDB_env **env, const char *path, unsigned flags, uint64_t map_size)
+{
+	int rc = mdb_env_create(env);
+
+	if (rc)
+		return lmdb_errno(rc);
+	rc = mdb_env_set_maxdbs(*env, MAX_DBS);
+	if (!rc && map_size)
+		rc = mdb_env_set_mapsize(*env, map_size);
+	if (!rc)
+		rc = mdb_env_open(*env, path, flags | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+	if (rc) {
+		mdb_env_close(*env);
+		*env = NULL;
+	}
+	return lmdb_errno(rc);
+}
+
+int open_dbis(MDB_txn *txn, struct dbis *d, unsigned create)
+{
+	int rc = mdb_dbi_open(txn, EIR_DBI_IMEI, create, &d->imei);
+
+	if (!rc)
+		rc = mdb_dbi_open(txn, EIR_DBI_RANGE, create, &d->range);
+	if (!rc)
+		rc = mdb_dbi_open(txn, EIR_DBI_PAIR, create | MDB_DUPSORT | MDB_DUPFIXED, &d->pair);
+	if (!rc)
+		rc = mdb_dbi_open(txn, EIR_DBI_META, create, &d->meta);
+	return lmdb_errno(rc);
+}
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v)
+{
+	MDB_val k = val_of(key, strlen(key)), d;
+	int rc = mdb_get(txn, dbi, &k, &d);
+
+	if (rc)
+		return lmdb_errno(rc);
+	if (d.mv_size != 8)
+		return -EBADMSG;
+	*v = eir_u64_get(d.mv_data);
+	return 0;
+}
+
+void meta_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_t sz)
+{
+	MDB_val k = val_of(key, strlen(key)), d;
+	size_t n;
+
+	out[0] = '\0';
+	if (mdb_get(txn, dbi, &k, &d))
+		return;
+	n = d.mv_size < sz - 1 ? d.mv_size : sz - 1;
+	memcpy(out, d.mv_data, n);
+	out[n] = '\0';
+}
+
+int read_meta(MDB_txn *txn, MDB_dbi dbi, struct eir_meta *m)
+{
+	char key[64];
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = meta_get_u64(txn, dbi, EIR_META_SCHEMA, &m->schema);
+	if (rc)
+		return rc == -ENOENT ? -EPROTO : rc;
+	meta_get_str(txn, dbi, EIR_META_KIND, m->kind, sizeof(m->kind));
+	meta_get_str(txn, dbi, EIR_META_SOURCE, m->source, sizeof(m->source));
+	meta_get_u64(txn, dbi, EIR_META_SEQ, &m->seq);
+	meta_get_u64(txn, dbi, EIR_META_CREATED, &m->created);
+	meta_get_u64(txn, dbi, EIR_META_IMPORTED, &m->imported);
+	for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++) {
+		snprintf(key, sizeof(key), EIR_META_COUNT_PREFIX "%s", eir_status_name(st));
+		meta_get_u64(txn, dbi, key, &m->count[st]);
+	}
+	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "range", &m->ranges);
+	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "paired", &m->paired_imeis);
+	return 0;
+}
+
+/* Next well-formed history line from *p (malformed ones are skipped):
+ * true with *a filled, false at the end. */
+bool history_next(const char **p, const char *end, struct eir_applied *a)
+{
+	_Static_assert(EIR_SOURCE_MAX == 128 && sizeof(a->kind) == 8, "history line format");
+
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+		size_t len = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+		unsigned long long seq, created;
+		char line[HISTORY_LINE];
+		int ok = 0;
+
+		if (len < sizeof(line)) {
+			memcpy(line, *p, len);
+			line[len] = '\0';
+			memset(a, 0, sizeof(*a));
+			ok = sscanf(line, "%llu %7s %llu %127s", &seq, a->kind, &created, a->source) == 4;
+		}
+		*p += len + (nl ? 1 : 0);
+		if (!ok)
+			continue;
+		a->seq = seq;
+		a->created = created;
+		if (!strcmp(a->kind, "-"))
+			a->kind[0] = '\0';
+		if (!strcmp(a->source, "-"))
+			a->source[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void applied_of_meta(const struct eir_meta *m, struct eir_applied *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = m->seq;
+	a->created = m->created;
+	memcpy(a->kind, m->kind, sizeof(a->kind));
+	memcpy(a->source, m->source, sizeof(a->source));
+}
