@@ -76,8 +76,11 @@ int eir_store_find_applied(struct eir_store *s, uint64_t seq, struct eir_applied
 /* Name of a reason id; "" for 0 or an id the dictionary lacks. */
 int eir_store_reason_name(struct eir_store *s, uint8_t id, char *out, size_t outsz);
 
-/* Walk records in key order from first to last inclusive. A callback that
- * returns non-zero stops the walk and its value is returned. */
+/* Walk in key order from first to last inclusive: the IMEI records in it,
+ * or the range rules that overlap it. A callback's non-zero return, positive
+ * or negative, stops the walk and is returned untouched; the walk's own
+ * errors are negative errnos, so a callback that needs to tell its stop from
+ * them returns a positive value. 0 when every callback returned 0. */
 typedef int (*eir_imei_cb)(void *ctx, uint64_t imei, const struct eir_record *rec,
 			   const uint64_t *imsis, size_t n_imsis);
 typedef int (*eir_range_cb)(void *ctx, uint64_t first, uint64_t last,
@@ -160,7 +163,9 @@ uint8_t eir_writer_reason(struct eir_writer *w, const char *name);
 int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
 		   uint64_t *imsis, size_t *n_imsis);
 /* Walk every IMEI record in key order inside the writer's transaction;
- * the callback must not write (collect, then write after the walk). */
+ * the callback must not write (collect, then write after the walk). Its
+ * non-zero return stops the walk as in eir_store_walk_imei(); a writer
+ * already in error returns that error without walking. */
 int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx);
 
 /* Snapshot identity written at commit (kind, seq, source, created,

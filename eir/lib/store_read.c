@@ -420,33 +420,34 @@ int eir_store_walk_range(struct eir_store *s, uint64_t first, uint64_t last,
 {
 	MDB_val k, d;
 	MDB_cursor *c;
-	int rc = ensure_txn(s);
+	int rc = ensure_txn(s), mrc;
 
 	if (rc)
 		return rc;
 	if (mdb_cursor_open(s->txn, s->dbi.range, &c))
 		return -EIO;
-	rc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
-	while (!rc) {
+	/* LMDB's codes stay in mrc: a callback's value, of either sign, is
+	 * returned as it is, never taken for one of them. */
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !mrc;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		struct eir_record rec;
 		uint64_t a, b;
 
 		rc = decode_range(&k, &d, &a, &b, &rec);
 		if (rc)
+			goto out;
+		if (a > last)
 			break;
-		if (a > last) {
-			rc = MDB_NOTFOUND;
-			break;
-		}
 		if (b >= first) {
 			rc = cb(ctx, a, b, &rec);
 			if (rc)
-				break;
+				goto out;
 		}
-		rc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
 	}
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
+out:
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : (rc > 0 ? lmdb_errno(rc) : rc);
+	return rc;
 }
 
 uint64_t eir_store_reopen_count(const struct eir_store *s)

@@ -1,6 +1,6 @@
 /* Unit tests: record codec, writer and reader round trips, generations,
  * sticky errors, the writer lock, the history of applied snapshots,
- * corrupt values, schema checks, verify. */
+ * corrupt values, schema checks, verify, walk callbacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -565,6 +565,80 @@ static void test_walk(void **state)
 	tmpdir_free(dir);
 }
 
+/* A callback that stops the walk with ret on its first call. */
+struct stop {
+	int ret;
+	unsigned calls;
+};
+
+static int stop_range_cb(void *ctx, uint64_t first, uint64_t last, const struct eir_record *rec)
+{
+	struct stop *st = ctx;
+	(void)first, (void)last, (void)rec;
+	st->calls++;
+	return st->ret;
+}
+
+static int stop_imei_cb(void *ctx, uint64_t imei, const struct eir_record *rec,
+			const uint64_t *imsis, size_t n)
+{
+	struct stop *st = ctx;
+	(void)imei, (void)rec, (void)imsis, (void)n;
+	st->calls++;
+	return st->ret;
+}
+
+/* Whatever a callback returns, of either sign, comes back untouched; 0
+ * goes on to the end. MDB_NOTFOUND is the value the walk itself meets at
+ * the end of the data, so it must not be taken for that. */
+static void test_walk_returns_callback_value(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w = wopen(dir, EIR_WRITE_REPLACE);
+	struct eir_record r = { .status = EIR_STATUS_TRACKED };
+	const int rets[] = { 7, 1, -ECANCELED, MDB_NOTFOUND };
+	struct eir_store *s;
+	struct stop st;
+
+	for (uint64_t i = 0; i < 3; i++) {
+		eir_writer_put_range(w, 35000000000000ULL + i * 1000000,
+				     35000000999999ULL + i * 1000000, &r);
+		eir_writer_put(w, IMEI_A + i, &r, NULL, 0);
+	}
+	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++) {
+		st = (struct stop){ .ret = rets[i] };
+		assert_int_equal(eir_writer_walk(w, stop_imei_cb, &st), rets[i]);
+		assert_int_equal(st.calls, 1);
+	}
+	st = (struct stop){ 0 };
+	assert_int_equal(eir_writer_walk(w, stop_imei_cb, &st), 0);
+	assert_int_equal(st.calls, 3);
+	commit(w);
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++) {
+		st = (struct stop){ .ret = rets[i] };
+		assert_int_equal(eir_store_walk_range(s, 0, EIR_IMEI_MAX, stop_range_cb, &st), rets[i]);
+		assert_int_equal(st.calls, 1);
+		st = (struct stop){ .ret = rets[i] };
+		assert_int_equal(eir_store_walk_imei(s, 0, EIR_IMEI_MAX, stop_imei_cb, &st), rets[i]);
+		assert_int_equal(st.calls, 1);
+	}
+	st = (struct stop){ 0 };
+	assert_int_equal(eir_store_walk_range(s, 0, EIR_IMEI_MAX, stop_range_cb, &st), 0);
+	assert_int_equal(st.calls, 3);
+	st = (struct stop){ 0 };
+	assert_int_equal(eir_store_walk_imei(s, 0, EIR_IMEI_MAX, stop_imei_cb, &st), 0);
+	assert_int_equal(st.calls, 3);
+	/* The rules that overlap the window, and only those. */
+	st = (struct stop){ 0 };
+	assert_int_equal(eir_store_walk_range(s, 35000001500000ULL, 35000002000000ULL,
+					      stop_range_cb, &st), 0);
+	assert_int_equal(st.calls, 2);
+	eir_store_close(s);
+	tmpdir_free(dir);
+}
+
 /* A writer that grows the map under an open reader: the reader's next
  * batch meets MDB_MAP_RESIZED, adopts the new size and carries on. */
 static void test_reader_survives_map_growth(void **state)
@@ -689,6 +763,7 @@ int main(void)
 		cmocka_unit_test(test_missing_db),
 		cmocka_unit_test(test_corrupt_value_and_schema),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_walk_returns_callback_value),
 		cmocka_unit_test(test_reader_never_sees_mixed_state),
 		cmocka_unit_test(test_reader_survives_map_growth),
 	};
