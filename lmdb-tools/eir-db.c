@@ -15,7 +15,8 @@
 #include "store.h"
 #include "timefmt.h"
 
-#define DEFAULT_DB "/var/lib/eir"
+#include "config.h"
+#define DEFAULT_DB EIR_DB_DIR
 
 /* Exit codes (documented in eir-db(1)). */
 enum {

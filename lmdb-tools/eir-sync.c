@@ -19,7 +19,8 @@
 #include "store.h"
 #include "timefmt.h"
 
-#define DEFAULT_DB "/var/lib/eir"
+#include "config.h"
+#define DEFAULT_DB EIR_DB_DIR
 #define STATUS_FILE "sync-status"
 /* Per file: the largest real registry has 2*10^8 rows; 32 GiB of text is
  * 170 bytes for each of them. */

@@ -64,6 +64,6 @@ sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|stats-socket /run/eir/
 	for imei in 35209900176148 35000000000002 35000000000003 99000000000000; do
 		echo "demo: S13 ME-Identity-Check $imei -> Equipment-Status $(python3 tests/integration/s13_one.py 3868 mme.example.net example.net "$imei")"
 	done
-	echo "demo: eird keeps running; try: ./build/eir/eir-stat -s demo/eird.sock --watch 1, or telnet 127.0.0.1 4280"
+	echo "demo: eird keeps running; try: ./build/eir/stats/eir-stat -s demo/eird.sock --watch 1, or telnet 127.0.0.1 4280"
 ) &
-exec ./build/eir/eird -c demo/eird.cfg
+exec ./build/eir/eird/eird -c demo/eird.cfg

@@ -315,7 +315,9 @@ long diam_cea_encode(struct diam_buf *b, const struct diam_hdr *req, const struc
 	diam_put_u32(b, AVP_RESULT_CODE, M, 0, result);
 	put_identity(b, self);
 	for (unsigned i = 0; i < self->n_ipv4; i++)
-		diam_put_addr(b, AVP_HOST_IP_ADDRESS, M, 1, self->ipv4[i], 4);
+		diam_put_addr(b, AVP_HOST_IP_ADDRESS, M, DIAM_AF_IPV4, self->ipv4[i], 4);
+	for (unsigned i = 0; i < self->n_ipv6; i++)
+		diam_put_addr(b, AVP_HOST_IP_ADDRESS, M, DIAM_AF_IPV6, self->ipv6[i], 16);
 	diam_put_u32(b, AVP_VENDOR_ID, M, 0, self->vendor_id);
 	diam_put_str(b, AVP_PRODUCT_NAME, 0, 0, self->product_name);
 	if (self->origin_state_id)

@@ -1,7 +1,7 @@
 /* Diameter messages an S13 EIR exchanges: base commands (CER/CEA, DWR/DWA,
  * DPR/DPA), ME-Identity-Check (ECR/ECA) and error answers, decoded with the
  * RFC 6733 checks that choose the error answer, and encoded in the AVP
- * order of protocols.md §1.7/§2.5. */
+ * order of docs/protocols.md §1.7/§2.5. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +13,9 @@
 #define DIAM_APP_S13 16777252u
 #define DIAM_APP_RELAY 0xffffffffu
 #define DIAM_VENDOR_3GPP 10415u
+/* Address families of the Address AVP type (RFC 6733 4.3.1, IANA). */
+#define DIAM_AF_IPV4 1
+#define DIAM_AF_IPV6 2
 
 enum diam_cmd {
 	DIAM_CMD_CE = 257,
@@ -128,8 +131,12 @@ struct diam_str diam_session_id(const uint8_t *msg, size_t len);
 struct diam_self {
 	const char *origin_host, *origin_realm, *product_name;
 	uint32_t vendor_id, origin_state_id, firmware_revision;
-	const uint8_t (*ipv4)[4];	/* Host-IP-Address values */
+	/* Host-IP-Address values (RFC 6733 5.3.5: the addresses the peer
+	 * reaches us on), address family 1 and 2 (docs/protocols.md §1). */
+	const uint8_t (*ipv4)[4];
 	unsigned n_ipv4;
+	const uint8_t (*ipv6)[16];
+	unsigned n_ipv6;
 };
 
 /* Answers copy hop-by-hop and end-to-end identifiers and the P flag. */

@@ -240,11 +240,11 @@ static char *trim(char *p)
 	return p;
 }
 
-static int load(const char *path, struct eir_policy *pol, bool node_only, char *err, size_t errsz)
+static int load(const char *path, struct eir_policy *pol, char *err, size_t errsz)
 {
-	struct eir_policy p = *pol;
+	struct eir_policy p;
 	char line[512];
-	bool has_node = false, in_node = false;
+	bool has_node = false, in_node = false, is_cfg = false;
 	int node_indent = 0, lineno = 0, rc = 0;
 	FILE *f = fopen(path, "r");
 
@@ -252,13 +252,17 @@ static int load(const char *path, struct eir_policy *pol, bool node_only, char *
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
+	eir_policy_defaults(&p);
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "!#\n")] = '\0';
+		is_cfg |= !strcmp(line, "eir") || !strncmp(line, "eir ", 4);
 		if (!strcmp(trim(line), "policy"))
 			has_node = true;
 	}
 	rewind(f);
-	while (!rc && (has_node || !node_only) && fgets(line, sizeof(line), f)) {
+	/* An eird.cfg (it has the `eir` node) without a policy node: the
+	 * defaults; a file of bare `key value` lines: those. */
+	while (!rc && (has_node || !is_cfg) && fgets(line, sizeof(line), f)) {
 		char *s = line, *key, *val, *extra, *save;
 		int indent = 0;
 
@@ -308,17 +312,5 @@ static int load(const char *path, struct eir_policy *pol, bool node_only, char *
 
 int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz)
 {
-	return load(path, pol, false, err, errsz);
-}
-
-int eir_policy_load_cfg(const char *path, struct eir_policy *pol, char *err, size_t errsz)
-{
-	struct eir_policy p;
-	int rc;
-
-	eir_policy_defaults(&p);
-	rc = load(path, &p, true, err, errsz);
-	if (!rc)
-		*pol = p;
-	return rc;
+	return load(path, pol, err, errsz);
 }

@@ -79,13 +79,12 @@ void eir_check(struct eir_store *store, const struct eir_policy *pol,
  * policy words: eird's VTY and eir-db --policy both go through it.
  * Returns 0, -ENOENT for an unknown key, -EINVAL for a bad value. */
 int eir_policy_set(struct eir_policy *p, const char *key, const char *value);
-/* Read policy settings from a file: the `policy` node of an eird.cfg, or
- * bare `key value` lines when the file has no such node. All or nothing:
- * pol changes only on success; err names file:line. 0 or negative errno. */
+/* The policy a file gives, as eird applies it: the defaults, then the
+ * settings of the `policy` node of an eird.cfg (none when it has no such
+ * node), or of bare `key value` lines in a file without the `eir` node.
+ * All or nothing: pol changes only on success; err names file:line.
+ * 0 or negative errno. */
 int eir_policy_load(const char *path, struct eir_policy *pol, char *err, size_t errsz);
-/* The policy an eird.cfg gives: the defaults, then the settings of its
- * `policy` node, if it has one (what eird applies at start). */
-int eir_policy_load_cfg(const char *path, struct eir_policy *pol, char *err, size_t errsz);
 
 /* Call emit(ctx, key, value) for every setting, in configuration order. */
 void eir_policy_foreach(const struct eir_policy *p,

@@ -1,5 +1,5 @@
 /* checkimei: MAP CheckIMEI, EIR side (see checkimei.h). One TCAP Begin in,
- * one End (or Abort) out; protocols.md §3 has the encodings. */
+ * one End (or Abort) out; docs/protocols.md §3 has the encodings. */
 #include <string.h>
 
 #include "checkimei.h"
@@ -116,6 +116,14 @@ static void query_from_arg(const struct map_eir *eir, const struct arg *a, struc
 }
 
 /* Answer one checkIMEI invoke into the component writer. */
+/* EquipmentStatus ENUMERATED (TS 29.002 17.7.10; docs/protocols.md §3):
+ * by verdict, never by the enum's order. EIR_UNKNOWN is a ReturnError. */
+static const uint8_t equipment_status[EIR_VERDICT_COUNT] = {
+	[EIR_WHITELISTED] = 0,
+	[EIR_BLACKLISTED] = 1,
+	[EIR_GREYLISTED] = 2,
+};
+
 static void answer_check_imei(const struct map_eir *eir, int version, const struct tcap_component *c,
 			      struct ber_w *cw)
 {
@@ -159,7 +167,6 @@ static void answer_check_imei(const struct map_eir *eir, int version, const stru
 		}
 		return;
 	}
-	/* EquipmentStatus ENUMERATED: whiteListed 0, blackListed 1, greyListed 2 */
 	count(eir, res.verdict == EIR_WHITELISTED ? MAP_EV_TX_WHITE :
 		   res.verdict == EIR_BLACKLISTED ? MAP_EV_TX_BLACK : MAP_EV_TX_GREY);
 	if (version >= 3) {
@@ -169,7 +176,7 @@ static void answer_check_imei(const struct map_eir *eir, int version, const stru
 	if (want_status) {
 		result[rlen++] = 0x0a;
 		result[rlen++] = 0x01;
-		result[rlen++] = (uint8_t)res.verdict;
+		result[rlen++] = equipment_status[res.verdict];
 	}
 	tcap_enc_result(cw, c->invoke_id, OP_CHECK_IMEI, result, rlen);
 }

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_SOCK "/run/eir/eird.sock"
+#include "config.h"
+#define DEFAULT_SOCK EIR_STATS_SOCKET
 #define MAX_KEYS 512
 #define ANSWER_TIMEOUT 5.0	/* seconds eird has to answer a command */
 #define WATCH_MIN 0.1

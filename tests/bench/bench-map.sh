@@ -54,9 +54,9 @@ load() {
 }
 eird_rates=() echo_rates=() eird_us=() echo_us=()
 run_eird() {
-	taskset -c 1 $B/eir/eird -c "$W/eird.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
+	taskset -c 1 $B/eir/eird/eird -c "$W/eird.cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$EPORT"
-	for _ in $(seq 100); do $B/eir/eir-stat -s "$W/eird.sock" stats | grep -q '^asp:asp-clnt-eir active' && break; sleep 0.1; done
+	for _ in $(seq 100); do $B/eir/stats/eir-stat -s "$W/eird.sock" stats | grep -Eq '^peer0:host=asp-clnt-eir,addr=[^,]+,state=active$' && break; sleep 0.1; done
 	load eird "$p"; eird_rates+=("$rate") eird_us+=("$us")
 	kill "$p"; wait "$p" 2>/dev/null || true
 }

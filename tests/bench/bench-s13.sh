@@ -32,7 +32,7 @@ run() {	# NAME PORT -> prints the bench output, records answers/s
 		--seconds "$SECS" --warmup 2 --imeis "$W/imeis" | sed "s/^/$1: /"
 }
 eird_rates=() fd_rates=() nocount_rates=() other_rates=()
-EIRD=$B/eir/eird
+EIRD=$B/eir/eird/eird
 # One run of a server: CONFIG_OR_FD NAME ARRAY
 run_eird() {	# CFG NAME -> prints, sets $rate
 	taskset -c 0 "$EIRD" -c "$1" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
@@ -51,7 +51,7 @@ for r in $(seq "$ROUNDS"); do
 		run_eird "$W/eird.cfg" eird; eird_rates+=("$rate")
 	fi
 	if [ -n "${EIRD_OTHER:-}" ]; then
-		EIRD=$EIRD_OTHER; run_eird "$W/eird.cfg" "eird other"; other_rates+=("$rate"); EIRD=$B/eir/eird
+		EIRD=$EIRD_OTHER; run_eird "$W/eird.cfg" "eird other"; other_rates+=("$rate"); EIRD=$B/eir/eird/eird
 	fi
 	taskset -c 0 $B/tests/bench/fd-eir "$FDCONF" >"$W/fd.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$FPORT"

@@ -10,7 +10,7 @@
 # Usage: eir-stat.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync STAT=$B/eir/eir-stat
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync STAT=$B/eir/stats/eir-stat
 work=$(mktemp -d "${TMPDIR:-/tmp}/eir-stat.XXXXXX")
 pid= wpid= fpid=
 cleanup() {

@@ -12,7 +12,7 @@
 # Usage: eird-abuse.sh BUILD_ROOT SOURCE_ROOT [map]
 set -u
 B=$1 SRC=$2 WITH_MAP=${3:-}
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen STAT=$B/eir/eir-stat
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen STAT=$B/eir/stats/eir-stat
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-abuse.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
@@ -103,7 +103,7 @@ grep -q "closed the connection" "$work/eird.log" && ok || bad "a peer closing is
 peers=$(vty "show diameter peers" | tr -d '\r')
 grep -Eq '^mme1\.example\.net +(-|any) +down' <<<"$peers" && ok || bad "show diameter peers: mme1 not down: $peers"
 grep -Eq '^mme2\.example\.net +127\.0\.0\.1 +down' <<<"$peers" && ok || bad "show diameter peers: mme2 not down: $peers"
-grep -Eq '^peer:mme1\.example\.net any down$' <<<"$(stat)" && ok || bad "stats: configured peers not listed: $(stat | grep ^peer)"
+grep -Eq '^peer[0-9]+:host=mme1\.example\.net,addr=any,state=down$' <<<"$(stat)" && ok || bad "stats: configured peers not listed: $(stat | grep ^peer)"
 
 # --- the stats socket
 # A client that writes its command and half-closes gets its whole answer

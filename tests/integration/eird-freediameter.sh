@@ -8,7 +8,7 @@
 # Usage: eird-freediameter.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
 # Under the sanitizers, leaks inside freeDiameter's own TLS setup are not
 # ours to judge: leak checking stays on for eird, off for the test peer.
 fdmme=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$B/tests/tools/fd-mme")
@@ -116,11 +116,11 @@ expect=$(awk 'BEGIN { b["active"] = 1; w = 1 }
 		for (x in b) printf ", \"%s\": %d", x, b[x]
 		print "}"
 	}' "$work/cases")
-run_checker stats_check.py timeout 120 python3 "$SRC/tests/integration/stats_check.py" "$B/eir/eir-stat" "$work/eird.sock" "$expect"
-watch=$("$B/eir/eir-stat" -s "$work/eird.sock" --watch 0.2 --count 2)
+run_checker stats_check.py timeout 120 python3 "$SRC/tests/integration/stats_check.py" "$B/eir/stats/eir-stat" "$work/eird.sock" "$expect"
+watch=$("$B/eir/stats/eir-stat" -s "$work/eird.sock" --watch 0.2 --count 2)
 [ "$(grep -c '^S13 ' <<<"$watch")" = 2 ] && grep -q '^policy branch  *total  *per second' <<<"$watch" && ok ||
 	bad "eir-stat --watch: $watch"
-"$B/eir/eir-stat" -s "$work/nothing.sock" >/dev/null 2>&1; rc=$?
+"$B/eir/stats/eir-stat" -s "$work/nothing.sock" >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 1 ] && ok || bad "eir-stat without eird: exit $rc"
 
 kill -TERM "$eird"; wait "$eird"; rc=$?

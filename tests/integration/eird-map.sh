@@ -9,7 +9,7 @@
 # Usage: eird-map.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen MSC=$B/tests/tools/map-msc
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen MSC=$B/tests/tools/map-msc
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-map.XXXXXX")
 pid= stp= cap=
 cleanup() {
@@ -47,10 +47,10 @@ pid=$!
 wait_port "$DPORT" || { echo "FAIL: eird does not start"; cat "$work/eird.log"; exit 1; }
 # The ASP towards the STP is up once the stats socket says so.
 for _ in $(seq 100); do
-	"$B/eir/eir-stat" -s "$work/eird.sock" stats 2>/dev/null | grep -q '^asp:asp-eir active' && break
+	"$B/eir/stats/eir-stat" -s "$work/eird.sock" stats 2>/dev/null | grep -Eq '^peer0:host=asp-eir,addr=[^,]+,state=active$' && break
 	sleep 0.1
 done
-"$B/eir/eir-stat" -s "$work/eird.sock" stats | grep -q '^asp:asp-eir active' && ok ||
+"$B/eir/stats/eir-stat" -s "$work/eird.sock" stats | grep -Eq '^peer0:host=asp-eir,addr=[^,]+,state=active$' && ok ||
 	{ bad "eird's ASP is not active"; tail -20 "$work/eird.log" "$work/stp.log"; }
 
 run_checker map_check.py timeout 300 python3 "$SRC/tests/integration/map_check.py" "$MSC" "$SPORT" \
@@ -58,7 +58,7 @@ run_checker map_check.py timeout 300 python3 "$SRC/tests/integration/map_check.p
 kill -0 "$pid" 2>/dev/null && ok || bad "eird died"
 
 # The stats socket counts what was sent, per version and verdict.
-stats=$("$B/eir/eir-stat" -s "$work/eird.sock" stats)
+stats=$("$B/eir/stats/eir-stat" -s "$work/eird.sock" stats)
 val() { sed -n "s/^$1:\([0-9]*\)$/\1/p" <<<"$stats"; }
 want() { python3 -c "import json,sys; print(json.load(open('$work/sent.json'))['$1'])"; }
 # map_check.py's extra requests: AC v4 (refused), opcode 44, two missing
@@ -82,9 +82,9 @@ want() { python3 -c "import json,sys; print(json.load(open('$work/sent.json'))['
 [ "$(val map_tx_unroutable)" = 1 ] && ok || bad "unroutable $(val map_tx_unroutable), want 1"
 total=$(python3 -c "import json; d=json.load(open('$work/sent.json')); print(d['v1']+d['v2']+d['v3'])")
 [ "$(val map_latency_count)" -ge "$total" ] && ok || bad "latency samples $(val map_latency_count) < $total"
-"$B/eir/eir-stat" -s "$work/eird.sock" prometheus | grep -q '^eir_map_rx_checkimei_v2_total [1-9]' && ok ||
+"$B/eir/stats/eir-stat" -s "$work/eird.sock" prometheus | grep -q '^eir_map_rx_checkimei_v2_total [1-9]' && ok ||
 	bad "prometheus lacks the MAP counters"
-"$B/eir/eir-stat" -s "$work/eird.sock" json | python3 -c "import json,sys; d=json.load(sys.stdin); assert d['map']['asp_state']=='active' and d['map']['latency']['count']>0" &&
+"$B/eir/stats/eir-stat" -s "$work/eird.sock" json | python3 -c "import json,sys; d=json.load(sys.stdin); assert d['map']['peers'][0]['host']=='asp-eir' and d['map']['peers'][0]['state']=='active' and d['map']['asp_up']==1 and d['map']['latency']['count']>0" &&
 	ok || bad "json lacks the MAP section"
 
 # The gauges as libosmocore stat items (VTY `show stats`, statsd).

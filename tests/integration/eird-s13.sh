@@ -7,7 +7,7 @@
 # Usage: eird-s13.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-s13.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -51,7 +51,7 @@ run_checker s13_raw.py timeout 120 python3 "$SRC/tests/integration/s13_raw.py" "
 	"$SRC/tests/integration/verdicts.txt" mme2.example.net
 
 # Errors per kind, as s13_raw.py provoked them (stats socket).
-st=$("$B/eir/eir-stat" -s "$work/eird.sock" stats)
+st=$("$B/eir/stats/eir-stat" -s "$work/eird.sock" stats)
 for kv in diameter_error_missing_avp:3 diameter_error_avp_unsupported:1 diameter_error_invalid_avp:2 \
 	  diameter_error_command_unsupported:1 diameter_error_application_unsupported:1 \
 	  diameter_error_header_bits:1 diameter_error_other:0 diameter_framing_error:1 diameter_cer_refused:2; do
@@ -78,7 +78,7 @@ printf 'unknown-imei purple\n' >"$work/bad.cfg"
 cp "$work/eird.cfg" "$work/good.cfg"; printf 'eir\n policy\n  unknown-imei purple\n' >>"$work/eird.cfg"
 kill -HUP "$pid"; sleep 0.3
 [ "$(verdict 99000000000000)" = 1 ] && ok || bad "a bad reload changed the policy"
-grep -q "policy not reloaded: .*bad value 'purple'" "$work/eird.log" && ok || bad "bad reload not logged"
+grep -Eq "policy not reloaded .*eird.cfg:[0-9]+: 'unknown-imei purple' is not valid" "$work/eird.log" && ok || bad "bad reload not logged"
 cp "$work/good.cfg" "$work/eird.cfg"
 [ "$(verdict 35000000000002)" = 1 ] && ok || bad "blocked before the new full"
 printf '# eir-snapshot version=1 kind=full seq=9 source=test created=2026-11-25\nimei,status,reason,valid_until,imsi\n35000000000002,active,,,\n# end rows=1\n' >"$work/new.csv"

@@ -1,4 +1,4 @@
-/* eird's MAP front end: binds SSN 9 on a libosmo-sigtran SCCP instance
+/* eird's MAP front end (MAP CheckIMEI over SCCP): binds SSN 9 on a libosmo-sigtran SCCP instance
  * (configured by the `cs7 instance` nodes: M3UA over SCTP, or SCCP over IPA
  * on TCP where SCTP is absent; the code path is the same), hands every
  * received UDT to checkimei.c and sends the answer back with the addresses
@@ -28,9 +28,15 @@
 #include "checkimei.h"
 #include "eird.h"
 #include "hist.h"
-#include "map.h"
 
 #define SSN_EIR 9
+
+/* The counters: the codec's events (checkimei.h), then the transport's. */
+enum {
+	CTR_UNROUTABLE = MAP_EV_COUNT,
+	CTR_OUTPUT_PAUSED,
+	MAP_CTR_COUNT
+};
 
 static const struct rate_ctr_desc map_ctr_desc[] = {
 	[MAP_EV_RX_BEGIN] = { "map:rx:begin", "TCAP Begins received" },
@@ -52,13 +58,11 @@ static const struct rate_ctr_desc map_ctr_desc[] = {
 	[MAP_EV_ERR_COMPONENT] = { "map:error:component", "Bad or unexpected components" },
 	[MAP_EV_ERR_OPERATION] = { "map:error:operation", "Operations other than checkIMEI" },
 	[MAP_EV_ERR_ARGUMENT] = { "map:error:argument", "Mistyped checkIMEI arguments" },
-	[MAP_EV_COUNT] = { "map:tx:unroutable", "Answers that could not be sent (no route, send failure)" },
-	[MAP_EV_COUNT + 1] = { "map:output:paused", "Reading the STP link paused: answers could not be written" },
+	[CTR_UNROUTABLE] = { "map:tx:unroutable", "Answers that could not be sent (no route, send failure)" },
+	[CTR_OUTPUT_PAUSED] = { "map:output:paused", "Reading the STP link paused: answers could not be written" },
 };
 
-#define CTR_UNROUTABLE MAP_EV_COUNT
-#define CTR_OUTPUT_PAUSED (MAP_EV_COUNT + 1)
-osmo_static_assert(ARRAY_SIZE(map_ctr_desc) == MAP_EV_COUNT + 2, map_ctr_desc_matches_enum);
+osmo_static_assert(ARRAY_SIZE(map_ctr_desc) == MAP_CTR_COUNT, map_ctr_desc_matches_enum);
 
 static const struct rate_ctr_group_desc map_ctrg_desc = {
 	.group_name_prefix = "map",
@@ -89,35 +93,25 @@ static struct {
 	struct map_eir eir;
 } M = { .ssn = SSN_EIR, .max_version = 3 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Answers that cannot reach their caller come in floods (a routing
  * mistake hits every answer): logged at most once a second, with the count
  * of those not logged. */
 static bool unroutable_log_due(uint64_t *suppressed)
 {
-	static uint64_t next_ns, skipped;
-	uint64_t now = mono_ns();
+	static struct eird_ratelimit rl;
 
-	if (now < next_ns) {
-		skipped++;
-		return false;
-	}
-	*suppressed = skipped;
-	skipped = 0;
-	next_ns = now + 1000000000ULL;
-	return true;
+	return eird_ratelimit_due(&rl, 1000000000ULL, suppressed);
+}
+
+static void ctr_count(unsigned i)
+{
+	if (g_eird->cfg.counting)
+		rate_ctr_inc(rate_ctr_group_get_ctr(M.ctrs, i));
 }
 
 static void count(void *ctx, enum map_event ev)
 {
-	if (g_eird->counting)
-		rate_ctr_inc(rate_ctr_group_get_ctr(M.ctrs, ev));
+	ctr_count(ev);
 }
 
 static void check(void *ctx, const struct eir_query *q, struct eir_result *res)
@@ -174,7 +168,7 @@ static void resume_cb(void *data)
 	bool same = ofd && ofd == M.paused && ofd->fd >= 0 && ofd->fd == M.paused_fd;
 
 	if (same && link_blocked(ofd)) {
-		if (M.paused_at && mono_ns() - M.paused_at > 30 * 1000000000ULL) {
+		if (M.paused_at && eird_now_ns() - M.paused_at > 30 * 1000000000ULL) {
 			LOGP(DMAP, LOGL_ERROR, "the STP has not read our answers for 30 s; the link stays paused\n");
 			M.paused_at = 0;	/* said once per pause */
 		}
@@ -198,7 +192,7 @@ static void output_check(void)
 	osmo_fd_read_disable(ofd);
 	M.paused = ofd;
 	M.paused_fd = ofd->fd;
-	M.paused_at = mono_ns();
+	M.paused_at = eird_now_ns();
 	rate_ctr_inc(rate_ctr_group_get_ctr(M.ctrs, CTR_OUTPUT_PAUSED));
 	LOGP(DMAP, LOGL_NOTICE, "the STP does not read our answers: not reading the link until it does\n");
 	osmo_timer_schedule(&M.resume_timer, 0, 10000);
@@ -209,10 +203,10 @@ static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 	struct osmo_scu_unitdata_param *ud = &prim->u.unitdata;
 	struct osmo_sccp_addr called = ud->calling_addr;
 	uint8_t out[MAP_MAX_ANSWER];
-	uint64_t t0 = g_eird->counting ? mono_ns() : 0;
+	uint64_t t0 = g_eird->cfg.counting ? eird_now_ns() : 0;
 	long n;
 
-	M.eir.imei_flags = g_eird->policy.imei_flags;	/* follows SIGHUP reloads */
+	M.eir.imei_flags = g_eird->cfg.policy.imei_flags;	/* follows SIGHUP reloads */
 	n = map_eir_handle(&M.eir, msgb_l2(msg), msgb_l2len(msg), out, sizeof(out));
 	if (n <= 0) {
 		if (n < 0)
@@ -222,7 +216,7 @@ static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 	if (!reply_address(&called)) {
 		uint64_t more;
 
-		count(NULL, CTR_UNROUTABLE);
+		ctr_count(CTR_UNROUTABLE);
 		if (unroutable_log_due(&more))
 			LOGP(DMAP, LOGL_ERROR, "no route for the answer to %s: set `reply-point-code` in the map node "
 			     "(%llu more since the last report)\n", osmo_sccp_addr_dump(&ud->calling_addr),
@@ -230,12 +224,12 @@ static void on_unitdata(struct osmo_scu_prim *prim, struct msgb *msg)
 		return;
 	}
 	if (osmo_sccp_tx_unitdata(M.user, &ud->called_addr, &called, out, (unsigned)n) < 0) {
-		count(NULL, CTR_UNROUTABLE);
+		ctr_count(CTR_UNROUTABLE);
 		return;
 	}
 	output_check();
-	if (g_eird->counting)
-		eir_hist_add(&M.latency, mono_ns() - t0);
+	if (g_eird->cfg.counting)
+		eir_hist_add(&M.latency, eird_now_ns() - t0);
 }
 
 static int sccp_cb(struct osmo_prim_hdr *oph, void *scu)
@@ -250,7 +244,7 @@ static int sccp_cb(struct osmo_prim_hdr *oph, void *scu)
 		/* An answer of ours came back (UDTS): the caller is unreachable. */
 		uint64_t more;
 
-		count(NULL, CTR_UNROUTABLE);
+		ctr_count(CTR_UNROUTABLE);
 		if (unroutable_log_due(&more))
 			LOGP(DMAP, LOGL_NOTICE, "answer returned by SCCP, cause %u, to %s (%llu more since the last report)\n",
 			     prim->u.notice.cause, osmo_sccp_addr_dump(&prim->u.notice.called_addr),
@@ -277,7 +271,7 @@ static enum osmo_ss7_asp_protocol configured_protocol(struct osmo_ss7_instance *
 	return OSMO_SS7_ASP_PROT_M3UA;
 }
 
-int map_start(void)
+static int map_start(void *ctx)
 {
 	struct osmo_ss7_instance *inst;
 	enum osmo_ss7_asp_protocol proto;
@@ -285,7 +279,7 @@ int map_start(void)
 
 	if (!M.configured)
 		return 0;
-	M.ctrs = rate_ctr_group_alloc(g_eird->ctx, &map_ctrg_desc, 0);
+	M.ctrs = rate_ctr_group_alloc(ctx, &map_ctrg_desc, 0);
 	osmo_timer_setup(&M.batch_timer, batch_end, NULL);
 	osmo_timer_setup(&M.resume_timer, resume_cb, NULL);
 	inst = osmo_ss7_instance_find(M.cs7_instance);
@@ -294,7 +288,7 @@ int map_start(void)
 		return -EINVAL;
 	}
 	proto = configured_protocol(inst);
-	M.sccp = osmo_sccp_simple_client_on_ss7_id(g_eird->ctx, M.cs7_instance, "eir", inst->cfg.primary_pc,
+	M.sccp = osmo_sccp_simple_client_on_ss7_id(ctx, M.cs7_instance, "eir", inst->cfg.primary_pc,
 						   proto, 0, NULL, 0, NULL);
 	if (!M.sccp) {
 		LOGP(DMAP, LOGL_FATAL, "map: cannot set up SCCP on cs7 instance %u (%s)\n", M.cs7_instance,
@@ -312,30 +306,38 @@ int map_start(void)
 	}
 	M.eir = (struct map_eir){
 		.check = check, .count = count, .ctx = NULL, .max_version = M.max_version,
-		.imei_flags = g_eird->policy.imei_flags,
+		.imei_flags = g_eird->cfg.policy.imei_flags,
 	};
 	LOGP(DMAP, LOGL_NOTICE, "MAP EIR on cs7 instance %u, PC %s, SSN %u, %s\n", M.cs7_instance,
 	     osmo_ss7_pointcode_print(inst, inst->cfg.primary_pc), M.ssn, osmo_ss7_asp_protocol_name(proto));
 	return 0;
 }
 
-struct rate_ctr_group *map_counters(void)
+static struct rate_ctr_group *map_counters(void)
 {
 	return M.ctrs;
 }
 
-struct eir_hist *map_latency(void)
+static struct eir_hist *map_latency(void)
 {
 	return M.ctrs ? &M.latency : NULL;
 }
 
-bool map_asp_state(const char **name, const char **state)
+/* The peers of the MAP front end: the ASP towards the STP. */
+static void map_foreach_peer(eird_peer_fn fn, void *ctx)
 {
+	struct eird_peer e;
+	char addr[64] = "-";
+
 	if (!M.asp)
-		return false;
-	*name = M.asp->cfg.name;
-	*state = osmo_ss7_asp_active(M.asp) ? "active" : "down";
-	return true;
+		return;
+	osmo_ss7_asp_peer_snprintf(addr, sizeof(addr), &M.asp->cfg.remote);
+	e = (struct eird_peer){
+		.host = M.asp->cfg.name, .addr = addr,
+		.up = osmo_ss7_asp_active(M.asp),
+	};
+	e.state = e.up ? "active" : "down";
+	fn(ctx, &e);
 }
 
 /* --------------------------------------------------------------- VTY */
@@ -344,7 +346,8 @@ static struct cmd_node map_node = { .node = MAP_NODE, .prompt = "%s(config-map)#
 
 DEFUN(cfg_map, cfg_map_cmd, "map", "Configure the MAP CheckIMEI front end (SCCP user)\n")
 {
-	M.configured = true;
+	if (!eird_cfg_checking())
+		M.configured = true;
 	vty->node = MAP_NODE;
 	return CMD_SUCCESS;
 }
@@ -352,6 +355,7 @@ DEFUN(cfg_map, cfg_map_cmd, "map", "Configure the MAP CheckIMEI front end (SCCP 
 DEFUN(cfg_map_cs7, cfg_map_cs7_cmd, "cs7-instance <0-15>",
       "The cs7 instance to bind on (default 0)\n" "Instance number\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	M.cs7_instance = (uint32_t)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
@@ -359,6 +363,7 @@ DEFUN(cfg_map_cs7, cfg_map_cs7_cmd, "cs7-instance <0-15>",
 DEFUN(cfg_map_ssn, cfg_map_ssn_cmd, "ssn <2-254>",
       "Subsystem number to bind (default 9, EIR)\n" "SSN\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	M.ssn = (uint16_t)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
@@ -367,6 +372,7 @@ DEFUN(cfg_map_max_version, cfg_map_max_version_cmd, "max-version (2|3)",
       "Highest equipmentMngtContext version accepted; offered when refusing a dialogue\n"
       "Version 2\n" "Version 3 (default)\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	M.max_version = atoi(argv[0]);
 	return CMD_SUCCESS;
 }
@@ -382,6 +388,7 @@ DEFUN(cfg_map_reply_pc, cfg_map_reply_pc_cmd, "reply-point-code POINT_CODE",
 		vty_out(vty, "%% invalid point code %s%s", argv[0], VTY_NEWLINE);
 		return CMD_WARNING;
 	}
+	EIRD_CFG_APPLY_OR_RETURN();
 	M.reply_pc = (uint32_t)pc;
 	M.reply_pc_set = true;
 	osmo_talloc_replace_string(g_eird->ctx, &M.reply_pc_str, argv[0]);
@@ -391,6 +398,7 @@ DEFUN(cfg_map_reply_pc, cfg_map_reply_pc_cmd, "reply-point-code POINT_CODE",
 DEFUN(cfg_map_no_reply_pc, cfg_map_no_reply_pc_cmd, "no reply-point-code",
       NO_STR "Answer GT-only callers only when their address has a point code\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	M.reply_pc_set = false;
 	TALLOC_FREE(M.reply_pc_str);
 	return CMD_SUCCESS;
@@ -409,8 +417,11 @@ static int config_write_map(struct vty *vty)
 	return CMD_SUCCESS;
 }
 
-void map_vty_init(void)
+static void map_vty_init(void *ctx)
 {
+	osmo_ss7_init();
+	osmo_ss7_vty_init_asp(ctx);
+	osmo_sccp_vty_init();
 	install_element(CONFIG_NODE, &cfg_map_cmd);
 	install_node(&map_node, config_write_map);
 	install_element(MAP_NODE, &cfg_map_cs7_cmd);
@@ -419,3 +430,22 @@ void map_vty_init(void)
 	install_element(MAP_NODE, &cfg_map_reply_pc_cmd);
 	install_element(MAP_NODE, &cfg_map_no_reply_pc_cmd);
 }
+
+const struct eird_frontend eird_fe_map = {
+	.name = "map",
+	.title = "MAP",
+	.vty_init = map_vty_init,
+	.start = map_start,
+	.counters = map_counters,
+	.latency = map_latency,
+	.foreach_peer = map_foreach_peer,
+	.latency_key = "map_latency",
+	.latency_json = "latency",
+	.latency_prom = "eir_map_latency_seconds",
+	.latency_help = "MAP answer latency inside eird, SCCP indication to answer sent.",
+	.latency_item = "map:latency",
+	.peers_key = "asp_up",
+	.peers_prom = "eir_map_asp_up",
+	.peers_item = "map:asp-up",
+	.peers_help = "1 when the ASP towards the STP is active",
+};

@@ -222,19 +222,19 @@ static void test_load_cfg(void **state)
 			 "diameter\n origin-host eir.example.net\n");
 	eir_policy_defaults(&p);
 	p.unknown_imei = EIR_BLACKLISTED;	/* as a running eird might have it */
-	assert_int_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
 	assert_memory_equal(&p, &def, sizeof(p));
 	/* With a node: its settings over the defaults, the rest default. */
 	write_file(path, "eir\n database /x\n policy\n  registered blacklisted\n  check-digit strict\n"
 			 "diameter\n peer mme1\n");
 	p.unknown_imei = EIR_BLACKLISTED;
-	assert_int_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.registered, EIR_BLACKLISTED);
 	assert_int_equal(p.unknown_imei, def.unknown_imei);
 	/* A bad value inside the node: refused with file:line, nothing changed. */
 	write_file(path, "eir\n policy\n  registered blacklisted\n  expired purple\n");
 	struct eir_policy before = p;
-	assert_int_not_equal(eir_policy_load_cfg(path, &p, err, sizeof(err)), 0);
+	assert_int_not_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, ":4: bad value 'purple' for 'expired'"));
 	assert_memory_equal(&p, &before, sizeof(p));
 	unlink(path);

@@ -1,4 +1,4 @@
-/* eird's Diameter front end (server.h): listeners, the transport of each
+/* eird's Diameter S13 front end: listeners, the transport of each
  * connection, timers and counters around the responder state machine of
  * peer.c. eird owns every accepted socket: reads drain all complete
  * messages, answers collect in one bounded output buffer per connection and
@@ -32,13 +32,12 @@
 #include <osmocom/vty/vty.h>
 
 #include "diam.h"
-#include "hist.h"
 #include "eird.h"
+#include "hist.h"
 #include "imei.h"
 #include "msg.h"
 #include "peer.h"
 #include "record.h"
-#include "server.h"
 
 #define DIAM_PORT 3868
 #define MAX_MSG (16 * 1024)		/* largest message accepted */
@@ -101,10 +100,18 @@ struct listen_cfg {
 	struct osmo_stream_srv_link *link;
 };
 
+/* An IP address as compared: IPv4 also when it came as ::ffff:a.b.c.d
+ * on a dual-stack socket. */
+struct ipaddr {
+	int family;		/* AF_INET, AF_INET6, 0: none */
+	uint8_t a[16];
+};
+
 struct peer_cfg {
 	struct llist_head list;
 	char *host;
-	char *addr;	/* NULL: any source address */
+	char *addr;	/* as configured; NULL: any source address */
+	struct ipaddr ip;
 };
 
 struct conn {
@@ -115,7 +122,9 @@ struct conn {
 	 * on the VTY applies to connections opened after it. */
 	char origin_host[256], origin_realm[256];
 	char remote_addr[INET6_ADDRSTRLEN];
+	struct ipaddr remote;
 	uint8_t local_ipv4[1][4];
+	uint8_t local_ipv6[1][16];
 	uint8_t *rbuf;
 	size_t rlen;
 	uint8_t *obuf;		/* answers not yet written: obuf[ooff..olen) */
@@ -123,10 +132,9 @@ struct conn {
 	bool paused;		/* reading stopped: output over the limit */
 	bool draining;		/* the peer closed its side: write what it asked, then close */
 	bool sctp;
-	struct timespec paused_at;
 	struct osmo_timer_list timer;	/* CER wait, watchdog, close grace */
 	struct osmo_timer_list stall;	/* closes a peer paused for Tw */
-	struct timespec last_rx;
+	uint64_t last_rx_ns;	/* monotonic: the watchdog counts from it */
 	uint64_t read_ns;	/* when the current batch was read */
 	unsigned batch_answers;	/* S13 answers in it, for the latency histogram */
 	uint32_t next_hbh;
@@ -147,20 +155,6 @@ static struct {
 	.conns = LLIST_HEAD_INIT(D.conns),
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static time_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static void ctr_inc(int i)
 {
 	rate_ctr_inc(rate_ctr_group_get_ctr(D.ctrs, i));
@@ -169,6 +163,45 @@ static void ctr_inc(int i)
 static const char *who(const struct conn *c)
 {
 	return c->peer.host[0] ? c->peer.host : c->remote_addr;
+}
+
+static bool ipaddr_equal(const struct ipaddr *x, const struct ipaddr *y)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, x->family == AF_INET ? 4 : 16);
+}
+
+static bool ipaddr_parse(const char *s, struct ipaddr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, ip->a) == 1)
+		ip->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, ip->a) == 1)
+		ip->family = AF_INET6;
+	else
+		return false;
+	if (ip->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)ip->a)) {
+		memmove(ip->a, ip->a + 12, 4);
+		ip->family = AF_INET;
+	}
+	return true;
+}
+
+static void ipaddr_from_sockaddr(const struct sockaddr_storage *ss, struct ipaddr *ip)
+{
+	char text[INET6_ADDRSTRLEN] = "";
+
+	memset(ip, 0, sizeof(*ip));
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, text, sizeof(text));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, text, sizeof(text));
+	ipaddr_parse(text, ip);
+}
+
+static void ipaddr_print(const struct ipaddr *ip, char *buf, size_t sz)
+{
+	if (!ip->family || !inet_ntop(ip->family, ip->a, buf, (socklen_t)sz))
+		snprintf(buf, sz, "?");
 }
 
 /* ------------------------------------------------------------- state machine callbacks */
@@ -180,7 +213,7 @@ static const char *allow_cb(void *ctx, struct diam_str host)
 
 	llist_for_each_entry(p, &D.peers, list) {
 		if (strlen(p->host) == host.n && !strncasecmp(p->host, (const char *)host.p, host.n) &&
-		    (!p->addr || !strcmp(p->addr, c->remote_addr)))
+		    (!p->addr || ipaddr_equal(&p->ip, &c->remote)))
 			return p->host;
 	}
 	return NULL;
@@ -192,7 +225,7 @@ static int check_cb(void *ctx, const struct s13_ecr *r)
 	struct eir_query q = { 0 };
 	struct eir_result res;
 
-	q.imei_err = eir_imei_parse((const char *)r->imei.p, r->imei.n, g_eird->policy.imei_flags, &q.imei);
+	q.imei_err = eir_imei_parse((const char *)r->imei.p, r->imei.n, g_eird->cfg.policy.imei_flags, &q.imei);
 	if (!q.imei_err && r->has_software_version && r->software_version.n == 2 &&
 	    r->software_version.p[0] >= '0' && r->software_version.p[0] <= '9' &&
 	    r->software_version.p[1] >= '0' && r->software_version.p[1] <= '9')
@@ -221,14 +254,14 @@ static void event_cb(void *ctx, enum diam_peer_event ev)
 
 	switch (ev) {
 	case DIAM_EV_RX_ECR:
-		if (g_eird->counting)
+		if (g_eird->cfg.counting)
 			ctr_inc(ev);
 		return;
 	case DIAM_EV_TX_WHITELISTED:
 	case DIAM_EV_TX_BLACKLISTED:
 	case DIAM_EV_TX_GREYLISTED:
 	case DIAM_EV_TX_UNKNOWN:
-		if (g_eird->counting) {
+		if (g_eird->cfg.counting) {
 			ctr_inc(ev);
 			c->batch_answers++;
 		}
@@ -373,8 +406,8 @@ static void timer_cb(void *data)
 	}
 	/* Tw counts from the last message received, jittered by up to 2 s
 	 * late (RFC 3539 3.4.1); until then, sleep the rest of it. */
-	time_t idle = mono_s() - c->last_rx.tv_sec;
-	if (idle < (time_t)D.watchdog) {
+	uint64_t idle = (eird_now_ns() - c->last_rx_ns) / 1000000000ULL;
+	if (idle < D.watchdog) {
 		long rest_ms = ((long)D.watchdog - (long)idle) * 1000 + random() % 2000;
 		arm_timer(c, rest_ms < 200 ? 200 : (unsigned)rest_ms);
 		return;
@@ -470,7 +503,7 @@ static int answer_some(struct conn *c)
 	/* All answers of a read leave in this write: their latency inside
 	 * eird is read to here, one clock reading per batch. */
 	if (c->batch_answers) {
-		eir_hist_add_n(&D.latency, mono_ns() - c->read_ns, c->batch_answers);
+		eir_hist_add_n(&D.latency, eird_now_ns() - c->read_ns, c->batch_answers);
 		c->batch_answers = 0;
 	}
 	if (rc < 0) {
@@ -538,8 +571,8 @@ static int conn_read(struct conn *c)
 		return -1;
 	}
 	c->rlen += (size_t)n;
-	clock_gettime(CLOCK_MONOTONIC, &c->last_rx);
-	c->read_ns = mono_ns();
+	c->last_rx_ns = eird_now_ns();
+	c->read_ns = eird_now_ns();
 	return process(c);
 }
 
@@ -555,7 +588,7 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 			c->paused = false;
 			osmo_timer_del(&c->stall);
 			osmo_fd_read_enable(&c->ofd);
-			c->read_ns = mono_ns();
+			c->read_ns = eird_now_ns();
 			if (process(c) < 0)
 				return 0;
 			if (c->paused)
@@ -574,6 +607,7 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct diam_self self;
+	struct ipaddr local = { 0 };
 
 	/* On an error return libosmo-netif closes fd itself. */
 	if (!c)
@@ -588,23 +622,27 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 		talloc_free(c);
 		return -ENOMEM;
 	}
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->remote_addr, sizeof(c->remote_addr));
-		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->remote_addr, sizeof(c->remote_addr));
-	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		ipaddr_from_sockaddr(&ss, &c->remote);
+	ipaddr_print(&c->remote, c->remote_addr, sizeof(c->remote_addr));
+	/* Host-IP-Address: the address this peer reached us on. */
 	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET)
-		memcpy(c->local_ipv4[0], &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		ipaddr_from_sockaddr(&ss, &local);
+	if (local.family == AF_INET6)
+		memcpy(c->local_ipv6[0], local.a, 16);
+	else if (local.family == AF_INET)
+		memcpy(c->local_ipv4[0], local.a, 4);
 	snprintf(c->origin_host, sizeof(c->origin_host), "%s", D.origin_host);
 	snprintf(c->origin_realm, sizeof(c->origin_realm), "%s", D.origin_realm);
 	self = (struct diam_self){
 		.origin_host = c->origin_host, .origin_realm = c->origin_realm, .product_name = "eird",
-		.vendor_id = 0, .firmware_revision = 0, .ipv4 = c->local_ipv4, .n_ipv4 = 1,
+		.vendor_id = 0, .firmware_revision = 0,
+		.ipv4 = c->local_ipv4, .n_ipv4 = local.family == AF_INET6 ? 0 : 1,
+		.ipv6 = c->local_ipv6, .n_ipv6 = local.family == AF_INET6 ? 1 : 0,
 	};
 	diam_peer_init(&c->peer, &self, &peer_ops, c);
-	clock_gettime(CLOCK_MONOTONIC, &c->last_rx);
+	c->last_rx_ns = eird_now_ns();
 	c->next_hbh = (uint32_t)random();
 	osmo_timer_setup(&c->timer, timer_cb, c);
 	osmo_timer_setup(&c->stall, stall_cb, c);
@@ -614,14 +652,14 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	return 0;
 }
 
-struct rate_ctr_group *diameter_counters(void)
+static struct rate_ctr_group *s13_counters(void)
 {
 	return D.ctrs;
 }
 
-struct eir_hist *diameter_latency(void)
+static struct eir_hist *s13_latency(void)
 {
-	return &D.latency;
+	return D.ctrs ? &D.latency : NULL;
 }
 
 static bool has_conn(const struct peer_cfg *p)
@@ -635,23 +673,38 @@ static bool has_conn(const struct peer_cfg *p)
 	return false;
 }
 
-void diameter_foreach_conn(void (*fn)(void *ctx, const char *peer, const char *addr, const char *state),
-			   void *ctx)
+static void s13_foreach_peer(eird_peer_fn fn, void *ctx)
 {
+	struct eird_peer e;
 	struct peer_cfg *p;
 	struct conn *c;
 
 	/* Every connection, then each allow-listed peer without one. */
-	llist_for_each_entry(c, &D.conns, list)
-		fn(ctx, c->peer.host[0] ? c->peer.host : "-", c->remote_addr,
-		   c->paused ? "stalled" : diam_peer_state_name(c->peer.state));
+	llist_for_each_entry(c, &D.conns, list) {
+		e = (struct eird_peer){
+			.host = c->peer.host[0] ? c->peer.host : "-", .addr = c->remote_addr,
+			.state = c->paused ? "stalled" : diam_peer_state_name(c->peer.state),
+			.up = c->peer.state == DIAM_PEER_OPEN,
+		};
+		fn(ctx, &e);
+	}
 	llist_for_each_entry(p, &D.peers, list) {
-		if (!has_conn(p))
-			fn(ctx, p->host, p->addr ? p->addr : "any", "down");
+		if (!has_conn(p)) {
+			e = (struct eird_peer){ .host = p->host, .addr = p->addr ? p->addr : "any", .state = "down" };
+			fn(ctx, &e);
+		}
 	}
 }
 
-int diameter_start(void)
+static void s13_stop(void)
+{
+	struct conn *c, *tmp;
+
+	llist_for_each_entry_safe(c, tmp, &D.conns, list)
+		conn_close(c);
+}
+
+static int s13_start(void *ctx)
 {
 	struct listen_cfg *l;
 
@@ -661,9 +714,9 @@ int diameter_start(void)
 		LOGP(DDIAM, LOGL_FATAL, "diameter: origin-host and origin-realm must be configured\n");
 		return -EINVAL;
 	}
-	D.ctrs = rate_ctr_group_alloc(g_eird->ctx, &diam_ctrg_desc, 0);
+	D.ctrs = rate_ctr_group_alloc(ctx, &diam_ctrg_desc, 0);
 	llist_for_each_entry(l, &D.listens, list) {
-		l->link = osmo_stream_srv_link_create(g_eird->ctx);
+		l->link = osmo_stream_srv_link_create(ctx);
 		osmo_stream_srv_link_set_addr(l->link, l->addr);
 		osmo_stream_srv_link_set_port(l->link, l->port);
 		osmo_stream_srv_link_set_proto(l->link, l->sctp ? IPPROTO_SCTP : IPPROTO_TCP);
@@ -694,6 +747,7 @@ DEFUN(cfg_diameter, cfg_diameter_cmd, "diameter", "Configure the Diameter S13 fr
 DEFUN(cfg_origin_host, cfg_origin_host_cmd, "origin-host FQDN",
       "Our Origin-Host (DiameterIdentity)\n" "Fully qualified name\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	osmo_talloc_replace_string(g_eird->ctx, &D.origin_host, argv[0]);
 	return CMD_SUCCESS;
 }
@@ -701,6 +755,7 @@ DEFUN(cfg_origin_host, cfg_origin_host_cmd, "origin-host FQDN",
 DEFUN(cfg_origin_realm, cfg_origin_realm_cmd, "origin-realm REALM",
       "Our Origin-Realm\n" "Realm\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	osmo_talloc_replace_string(g_eird->ctx, &D.origin_realm, argv[0]);
 	return CMD_SUCCESS;
 }
@@ -709,8 +764,10 @@ DEFUN(cfg_listen, cfg_listen_cmd, "listen (tcp|sctp) ADDR [<1-65535>]",
       "Accept Diameter connections\n" "over TCP\n" "over SCTP\n" "Local address\n"
       "Port (default 3868)\n")
 {
-	struct listen_cfg *l = talloc_zero(g_eird->ctx, struct listen_cfg);
+	struct listen_cfg *l;
 
+	EIRD_CFG_APPLY_OR_RETURN();
+	l = talloc_zero(g_eird->ctx, struct listen_cfg);
 	l->sctp = !strcmp(argv[0], "sctp");
 	l->addr = talloc_strdup(l, argv[1]);
 	l->port = argc > 2 ? (uint16_t)atoi(argv[2]) : DIAM_PORT;
@@ -722,6 +779,7 @@ DEFUN(cfg_watchdog, cfg_watchdog_cmd, "watchdog-interval <6-3600>",
       "Tw: send DWR after this many idle seconds, close after as many more without DWA\n"
       "Seconds (default 30)\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	D.watchdog = (unsigned)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
@@ -730,24 +788,28 @@ DEFUN(cfg_output_limit, cfg_output_limit_cmd, "output-limit <64-65536>",
       "Answers a peer may leave unread: over it eird stops reading that peer, and closes it after Tw\n"
       "KiB (default 1024)\n")
 {
+	EIRD_CFG_APPLY_OR_RETURN();
 	D.output_limit = (unsigned)atoi(argv[0]);
 	return CMD_SUCCESS;
 }
 
-static void add_peer(const char *host, const char *addr)
+static void add_peer(const char *host, const char *addr, const struct ipaddr *ip)
 {
 	struct peer_cfg *p = talloc_zero(g_eird->ctx, struct peer_cfg);
 
 	p->host = talloc_strdup(p, host);
-	if (addr)
+	if (addr) {
 		p->addr = talloc_strdup(p, addr);
+		p->ip = *ip;
+	}
 	llist_add_tail(&p->list, &D.peers);
 }
 
 DEFUN(cfg_peer, cfg_peer_cmd, "peer FQDN",
       "Allow a peer by its Origin-Host\n" "Origin-Host of the peer\n")
 {
-	add_peer(argv[0], NULL);
+	EIRD_CFG_APPLY_OR_RETURN();
+	add_peer(argv[0], NULL, NULL);
 	return CMD_SUCCESS;
 }
 
@@ -755,7 +817,14 @@ DEFUN(cfg_peer_addr, cfg_peer_addr_cmd, "peer FQDN address ADDR",
       "Allow a peer by its Origin-Host\n" "Origin-Host of the peer\n"
       "Only from this source address\n" "IP address\n")
 {
-	add_peer(argv[0], argv[1]);
+	struct ipaddr ip;
+
+	if (!ipaddr_parse(argv[1], &ip)) {
+		vty_out(vty, "%% not an IPv4 or IPv6 address: %s%s", argv[1], VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	EIRD_CFG_APPLY_OR_RETURN();
+	add_peer(argv[0], argv[1], &ip);
 	return CMD_SUCCESS;
 }
 
@@ -764,6 +833,7 @@ DEFUN(cfg_no_peer, cfg_no_peer_cmd, "no peer FQDN",
 {
 	struct peer_cfg *p, *tmp;
 
+	EIRD_CFG_APPLY_OR_RETURN();
 	llist_for_each_entry_safe(p, tmp, &D.peers, list) {
 		if (!strcasecmp(p->host, argv[0])) {
 			llist_del(&p->list);
@@ -775,18 +845,18 @@ DEFUN(cfg_no_peer, cfg_no_peer_cmd, "no peer FQDN",
 	return CMD_WARNING;
 }
 
-static void vty_peer_line(void *ctx, const char *peer, const char *addr, const char *state)
+static void vty_peer_line(void *ctx, const struct eird_peer *p)
 {
 	struct vty *vty = ctx;
 
-	vty_out(vty, "%-40s %-16s %s%s", peer, addr, state, VTY_NEWLINE);
+	vty_out(vty, "%-40s %-16s %s%s", p->host, p->addr, p->state, VTY_NEWLINE);
 }
 
 DEFUN(show_diameter_peers, show_diameter_peers_cmd, "show diameter peers",
       SHOW_STR "Diameter front end\n" "Connections and allow-listed peers, with their state\n")
 {
 	vty_out(vty, "%-40s %-16s %s%s", "Origin-Host", "address", "state", VTY_NEWLINE);
-	diameter_foreach_conn(vty_peer_line, vty);
+	s13_foreach_peer(vty_peer_line, vty);
 	return CMD_SUCCESS;
 }
 
@@ -814,7 +884,7 @@ static int config_write_diameter(struct vty *vty)
 	return CMD_SUCCESS;
 }
 
-void diameter_vty_init(void)
+static void s13_vty_init(void *ctx)
 {
 	install_element(CONFIG_NODE, &cfg_diameter_cmd);
 	install_node(&diameter_node, config_write_diameter);
@@ -828,3 +898,23 @@ void diameter_vty_init(void)
 	install_element(DIAMETER_NODE, &cfg_no_peer_cmd);
 	install_element_ve(&show_diameter_peers_cmd);
 }
+
+const struct eird_frontend eird_fe_s13 = {
+	.name = "s13",
+	.title = "S13",
+	.vty_init = s13_vty_init,
+	.start = s13_start,
+	.stop = s13_stop,
+	.counters = s13_counters,
+	.latency = s13_latency,
+	.foreach_peer = s13_foreach_peer,
+	.latency_key = "latency",
+	.latency_json = "latency",
+	.latency_prom = "eir_s13_latency_seconds",
+	.latency_help = "S13 answer latency inside eird, read to answer.",
+	.latency_item = "s13:latency",
+	.peers_key = "peers_connected",
+	.peers_prom = "eir_diameter_peers",
+	.peers_item = "diameter:peers",
+	.peers_help = "Diameter peers in the open state",
+};

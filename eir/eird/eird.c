@@ -1,0 +1,223 @@
+/* eird's shared state: the front ends, the verdict path with its batches,
+ * a counter per policy branch, and the health timer that keeps the
+ * database open. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <osmocom/core/stats.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
+
+#include "config.h"
+#include "eird.h"
+#include "store.h"
+
+#define HEALTH_MS 1000
+#define STORE_REMIND_NS (15 * 60 * 1000000000ULL)
+
+/* Adding a front end: its file, and one line here. */
+const struct eird_frontend *const eird_frontends[] = {
+	&eird_fe_s13,
+#ifdef HAVE_MAP
+	&eird_fe_map,
+#endif
+	NULL,
+};
+
+static const struct rate_ctr_desc branch_ctr_desc[EIR_BRANCH_COUNT] = {
+	[EIR_BR_INVALID] = { "policy:invalid", "Invalid IMEIs (policy invalid-imei)" },
+	[EIR_BR_EXEMPT] = { "policy:exempt", "Exempt records" },
+	[EIR_BR_PAIRED] = { "policy:paired-exception", "IMSI paired with the IMEI" },
+	[EIR_BR_PAIR_MISMATCH] = { "policy:pair-mismatch", "Locked records used with another IMSI" },
+	[EIR_BR_ACTIVE] = { "policy:active", "Active records" },
+	[EIR_BR_REGISTERED] = { "policy:registered", "Registered, not activated (policy registered)" },
+	[EIR_BR_TRAVELLER] = { "policy:traveller", "Travellers within their validity" },
+	[EIR_BR_EXPIRED] = { "policy:expired", "Travellers past their validity (policy expired)" },
+	[EIR_BR_BLOCKED] = { "policy:blocked", "Blocked records" },
+	[EIR_BR_TRACKED] = { "policy:tracked", "Tracked records" },
+	[EIR_BR_RANGE] = { "policy:range", "Decided by a range or TAC rule" },
+	[EIR_BR_UNKNOWN] = { "policy:unknown", "Unknown IMEIs (policy unknown-imei)" },
+	[EIR_BR_FAILURE] = { "policy:failure", "Store failures (policy failure)" },
+};
+
+static const struct rate_ctr_group_desc branch_ctrg_desc = {
+	.group_name_prefix = "eir",
+	.group_description = "EIR policy branches",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(branch_ctr_desc),
+	.ctr_desc = branch_ctr_desc,
+};
+osmo_static_assert(ARRAY_SIZE(branch_ctr_desc) == EIR_BRANCH_COUNT, branch_ctr_desc_matches_enum);
+
+static bool in_batch;
+static uint64_t last_reopens;
+static struct osmo_timer_list health_timer;
+
+uint64_t eird_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+bool eird_ratelimit_due(struct eird_ratelimit *rl, uint64_t interval_ns, uint64_t *skipped)
+{
+	uint64_t now = eird_now_ns();
+
+	if (now < rl->next_ns) {
+		rl->skipped++;
+		return false;
+	}
+	if (skipped)
+		*skipped = rl->skipped;
+	rl->skipped = 0;
+	rl->next_ns = now + interval_ns;
+	return true;
+}
+
+/* A new generation (a full import) went into service: say which, once. */
+static void note_generation(void)
+{
+	struct eir_meta m;
+
+	if (eir_store_get_meta(g_eird->store, &m) == 0)
+		LOGP(DDB, LOGL_NOTICE, "database: generation %s in service, snapshot seq %llu (%s, %s)\n",
+		     eir_store_path(g_eird->store), (unsigned long long)m.seq, m.kind, m.source);
+}
+
+/* Open the database if it is not open. The alarm says once what is wrong
+ * and what to do, then reminds every 15 minutes (or when the reason
+ * changes), so that a fresh install waiting for its first import does not
+ * fill the log. */
+static void store_open(void)
+{
+	static char last_err[512];
+	static uint64_t remind_at;
+	char err[512];
+	int rc;
+
+	rc = eir_store_open(&g_eird->store, g_eird->cfg.db_path, err, sizeof(err));
+	if (rc) {
+		g_eird->store = NULL;
+		if (strcmp(err, last_err)) {
+			LOGP(DDB, LOGL_ERROR, "cannot open the database: %s; answering with policy failure (%s) "
+			     "until it can be read%s\n", err, eir_verdict_name(g_eird->cfg.policy.failure),
+			     rc == -ENOENT ? "; create it with eir-sync (import or pull), eird picks it up by itself" : "");
+			snprintf(last_err, sizeof(last_err), "%s", err);
+			remind_at = eird_now_ns() + STORE_REMIND_NS;
+		} else if (eird_now_ns() >= remind_at) {
+			LOGP(DDB, LOGL_ERROR, "still no database: %s\n", err);
+			remind_at = eird_now_ns() + STORE_REMIND_NS;
+		}
+		return;
+	}
+	last_err[0] = '\0';
+	last_reopens = 0;
+	LOGP(DDB, LOGL_NOTICE, "database %s open (%s)\n", g_eird->cfg.db_path, eir_store_path(g_eird->store));
+}
+
+/* Open (the batch), noting a new generation once. */
+static bool batch_begin(void)
+{
+	if (in_batch)
+		return true;
+	if (!g_eird->store || eir_store_begin(g_eird->store))
+		return false;
+	in_batch = true;
+	if (eir_store_reopen_count(g_eird->store) != last_reopens) {
+		last_reopens = eir_store_reopen_count(g_eird->store);
+		note_generation();
+	}
+	return true;
+}
+
+/* Once a second: the database opened when it appears, and a new generation
+ * picked up (the old one's pages released) even while no query comes. */
+static void health_cb(void *data)
+{
+	if (!g_eird->store)
+		store_open();
+	if (!in_batch && batch_begin())
+		eird_batch_end();
+	osmo_timer_schedule(&health_timer, HEALTH_MS / 1000, (HEALTH_MS % 1000) * 1000);
+}
+
+void eird_health_start(void)
+{
+	osmo_timer_setup(&health_timer, health_cb, NULL);
+	health_cb(NULL);
+}
+
+void eird_health_stop(void)
+{
+	osmo_timer_del(&health_timer);
+	eird_batch_end();
+	if (g_eird->store)
+		eir_store_close(g_eird->store);
+	g_eird->store = NULL;
+}
+
+bool eird_meta(struct eir_meta *m, uint64_t *reopens)
+{
+	bool own = !in_batch, ok;
+
+	/* Inside a front end's batch the same snapshot answers; outside,
+	 * a batch of its own, so nobody's transaction is ended behind it. */
+	if (!batch_begin())
+		return false;
+	ok = eir_store_get_meta(g_eird->store, m) == 0;
+	*reopens = eir_store_reopen_count(g_eird->store);
+	if (own)
+		eird_batch_end();
+	return ok;
+}
+
+/* The failure branch is an alarm, but at hundreds of thousands of answers
+ * a second it is logged at most once a second, with the count since. */
+static void failure_alarm(int err)
+{
+	static struct eird_ratelimit rl;
+	uint64_t skipped;
+
+	if (eird_ratelimit_due(&rl, 1000000000ULL, &skipped))
+		LOGP(DDB, LOGL_ERROR, "store failure: %s; answering with policy failure (%llu more since the last report)\n",
+		     strerror(-err), (unsigned long long)skipped);
+}
+
+void eird_counters_init(void)
+{
+	g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
+}
+
+void eird_check(const struct eir_query *q, struct eir_result *res)
+{
+	const struct eir_policy *pol = &g_eird->cfg.policy;
+
+	if (batch_begin()) {
+		eir_check(g_eird->store, pol, q, time(NULL), res);
+	} else {
+		memset(res, 0, sizeof(*res));
+		res->verdict = pol->failure;
+		res->branch = EIR_BR_FAILURE;
+		res->store_err = -ENOENT;
+		/* Invalid IMEIs are still invalid without a database. */
+		if (q->imei_err) {
+			res->verdict = pol->invalid_imei;
+			res->branch = EIR_BR_INVALID;
+			res->imei_err = q->imei_err;
+		}
+	}
+	if (g_eird->cfg.counting)
+		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
+	if (res->branch == EIR_BR_FAILURE)
+		failure_alarm(res->store_err);
+}
+
+void eird_batch_end(void)
+{
+	if (in_batch)
+		eir_store_end(g_eird->store);
+	in_batch = false;
+}

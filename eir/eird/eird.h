@@ -1,0 +1,155 @@
+/* eird: the daemon's shared state, the front-end interface, and the few
+ * functions every front end calls. Only the files of this folder include
+ * it; the libraries (eir/lib, eir/diameter, eir/map, eir/stats) know
+ * nothing of the daemon. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <osmocom/core/logging.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/vty/command.h>
+#include <osmocom/vty/vty.h>
+
+#include "policy.h"
+
+struct eir_hist;
+struct eir_meta;
+
+/* Log categories, raised per area from the VTY: `logging level db debug`. */
+enum eird_log_cat {
+	DMAIN,
+	DDB,
+	DPOLICY,
+	DDIAM,
+	DMAP,
+};
+
+void eird_log_init(void *ctx);
+
+/* VTY nodes of eird (the cs7 nodes come from libosmo-sigtran). */
+enum eird_vty_node {
+	EIR_NODE = _LAST_OSMOVTY_NODE + 1,
+	EIR_POLICY_NODE,
+	DIAMETER_NODE,
+	MAP_NODE,
+};
+
+/* What the `eir` node configures. The VTY commands write into the copy
+ * eird_cfg_target() names: the running one at start, a scratch one while
+ * SIGHUP re-reads the file (vty.c). */
+struct eird_cfg {
+	void *ctx;			/* owns the strings */
+	char *db_path;
+	char *stats_socket;		/* NULL: none */
+	char *stats_group;
+	bool counting;			/* off only to measure what counting costs */
+	struct eir_policy policy;
+};
+
+struct eird {
+	void *ctx;
+	const char *config_file;
+	struct eird_cfg cfg;
+	struct eir_store *store;	/* NULL while the database cannot be opened */
+	struct rate_ctr_group *branches;
+};
+
+extern struct eird *g_eird;
+
+/* ------------------------------------------------------------ front ends */
+
+/* One peer of a front end as the NOC sees it: a Diameter connection or
+ * allow-listed peer, the ASP towards the STP. */
+struct eird_peer {
+	const char *host;
+	const char *addr;
+	const char *state;
+	bool up;
+};
+
+typedef void (*eird_peer_fn)(void *ctx, const struct eird_peer *p);
+
+/* A front end: one file of this folder and one line in eird_frontends[]
+ * (eird.c). main.c, the stats socket and the VTY walk that table. */
+struct eird_frontend {
+	const char *name;		/* stats section: "s13", "map" */
+	const char *title;		/* in descriptions: "S13" */
+	void (*vty_init)(void *ctx);	/* its nodes and commands */
+	/* Open what the configuration asks for; 0 or negative errno (fatal
+	 * at start). A front end that is not configured returns 0. */
+	int (*start)(void *ctx);
+	void (*stop)(void);
+	/* NULL while not configured: the front end then has no section. */
+	struct rate_ctr_group *(*counters)(void);
+	struct eir_hist *(*latency)(void);
+	void (*foreach_peer)(eird_peer_fn fn, void *ctx);
+	/* The names its gauges keep in every view (docs/stats.md). */
+	const char *latency_key;	/* stats key prefix: "latency" */
+	const char *latency_json;	/* JSON key: "latency" */
+	const char *latency_prom;	/* "eir_s13_latency_seconds" */
+	const char *latency_help;
+	const char *latency_item;	/* stat item prefix: "s13:latency" */
+	const char *peers_key;		/* peers up: "peers_connected" */
+	const char *peers_prom;		/* "eir_diameter_peers" */
+	const char *peers_item;		/* "diameter:peers" */
+	const char *peers_help;
+};
+
+extern const struct eird_frontend eird_fe_s13;
+extern const struct eird_frontend eird_fe_map;
+/* NULL-terminated, in the order of the views. */
+extern const struct eird_frontend *const eird_frontends[];
+
+/* ------------------------------------------------------------ verdicts */
+
+void eird_counters_init(void);
+/* Decide one query: the store's batch is opened on first use and closed by
+ * eird_batch_end() (call it once per loop turn of each front end). */
+void eird_check(const struct eir_query *q, struct eir_result *res);
+void eird_batch_end(void);
+/* The database: opened at start and by the health timer (once a second,
+ * with a rate-limited alarm while it cannot be). Readers outside a batch
+ * (the stats socket) use eird_meta(). */
+void eird_health_start(void);
+void eird_health_stop(void);
+/* The meta of the generation in service; false while no database. */
+bool eird_meta(struct eir_meta *m, uint64_t *reopens);
+
+/* ------------------------------------------------------------ helpers */
+
+/* CLOCK_MONOTONIC in nanoseconds: every timer and latency of eird. */
+uint64_t eird_now_ns(void);
+
+/* A log line for floods: due at most once per interval, counting those
+ * skipped in between (told with the next one). */
+struct eird_ratelimit {
+	uint64_t next_ns;
+	uint64_t skipped;
+};
+
+bool eird_ratelimit_due(struct eird_ratelimit *rl, uint64_t interval_ns, uint64_t *skipped);
+
+/* ------------------------------------------------------------ configuration */
+
+void eird_vty_init(void);
+int eird_vty_go_parent(struct vty *vty);
+/* The copy of the configuration the VTY commands write to. */
+struct eird_cfg *eird_cfg_target(void);
+/* True while SIGHUP re-reads the file into a scratch copy: front ends
+ * then check their commands but change nothing that runs. */
+bool eird_cfg_checking(void);
+/* First line of a front end's config command: parsed, not applied, while
+ * checking. */
+#define EIRD_CFG_APPLY_OR_RETURN() \
+	do { \
+		if (eird_cfg_checking()) \
+			return CMD_SUCCESS; \
+	} while (0)
+void eird_cfg_defaults(struct eird_cfg *c, void *ctx);
+/* Read the configuration at start; errors name file:line on stderr. */
+int eird_config_read(const char *path);
+/* SIGHUP: read the whole file again from the defaults; the policy is
+ * swapped in only when every line is valid. */
+int eird_config_reload(void);
