@@ -7,10 +7,8 @@ EIR_DB=$1 TESTDB=$2 SRC=$3 SNAPCHECK=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/eir-db-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 db=$work/db
-passed=0 failed=0
+. "$SRC/tests/lib.sh"
 
-ok()   { passed=$((passed + 1)); }
-bad()  { failed=$((failed + 1)); echo "FAIL: $*"; }
 # expect_line "description" "output" "exact line"
 expect_line() { grep -qxF -- "$3" <<<"$2" && ok || { bad "$1: no line '$3' in:"; sed 's/^/    /' <<<"$2"; }; }
 expect_rc() { [ "$2" -eq "$3" ] && ok || bad "$1: exit $2, expected $3"; }

@@ -18,9 +18,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$SRC/tests/lib.sh"
 expect_rc() { [ "$2" -eq "$3" ] && ok || bad "$1: exit $2, expected $3${4:+: $4}"; }
 expect_in() { grep -qF -- "$3" <<<"$2" && ok || { bad "$1: '$3' not in:"; sed 's/^/    /' <<<"$2"; }; }
 expect_seq() { local s; s=$("$DB" --db "$2" stat 2>/dev/null | sed -n 's/^snapshot-seq: //p'); [ "$s" = "$3" ] && ok || bad "$1: seq '$s', expected $3"; }

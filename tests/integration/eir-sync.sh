@@ -4,18 +4,16 @@
 # read, every refusal (file:line, nothing applied), kill -9 during a full
 # import and during a delta, and pull from a directory and from a real HTTP
 # server (python3 -m http.server on loopback).
-# Usage: eir-sync.sh BUILD_ROOT
+# Usage: eir-sync.sh BUILD_ROOT   (the source root is this script's ../..)
 set -u
-B=$1
+B=$1 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 GEN=$B/lmdb-tools/eir-gen SYNC=$B/lmdb-tools/eir-sync DB=$B/lmdb-tools/eir-db PROBE=$B/tests/tools/eir-probe
 work=$(mktemp -d "${TMPDIR:-/tmp}/eir-sync-it.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT
 db=$work/db
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$SRC/tests/lib.sh"
 expect_rc() { [ "$2" -eq "$3" ] && ok || bad "$1: exit $2, expected $3${4:+: $4}"; }
 expect_in() { grep -qF -- "$3" <<<"$2" && ok || { bad "$1: '$3' not in:"; sed 's/^/    /' <<<"$2"; }; }
 seq_of() { "$DB" --db "$1" stat 2>/dev/null | sed -n 's/^snapshot-seq: //p'; }

@@ -65,7 +65,32 @@ for line in "eir" " database $work/db" "  unknown-imei unknown" "  check-digit s
 	    " peer $HOST" " peer mme2.example.net address 127.0.0.1"; do
 	grep -qxF -- "$line" <<<"$(tr -d '\r' <<<"$wt")" && ok || bad "write terminal lacks '$line'"
 done
-peers=$(vty "show diameter peers")
+# show diameter peers: a connected peer is listed by its Origin-Host and
+# address, state open; once it has gone, as the allow-list has it, down.
+python3 - "$SRC/tests/integration" "$DPORT" "$HOST" "$REALM" "$work/held" "$work/release" <<'PY' &
+import os, socket, sys, time
+sys.path.insert(0, sys.argv[1])
+from s13_wire import cer, recv_msg
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])), 5)
+s.sendall(cer(sys.argv[3], sys.argv[4], product="s13-held"))
+if recv_msg(s) is None:
+    sys.exit("no CEA")
+open(sys.argv[5], "w").close()
+for _ in range(200):
+    if os.path.exists(sys.argv[6]):
+        break
+    time.sleep(0.05)
+s.close()
+PY
+held=$!
+for _ in $(seq 100); do [ -e "$work/held" ] && break; sleep 0.05; done
+peers=$(vty "show diameter peers" | tr -d '\r')
+touch "$work/release"; wait "$held"
+grep -Eq "^${HOST//./\\.} +127\.0\.0\.1 +open$" <<<"$peers" && ok || bad "show diameter peers: $HOST not open: $peers"
+grep -Eq '^mme2\.example\.net +127\.0\.0\.1 +down$' <<<"$peers" && ok || bad "show diameter peers: mme2 not down: $peers"
+sleep 0.2
+peers=$(vty "show diameter peers" | tr -d '\r')
+grep -Eq "^${HOST//./\\.} +any +down$" <<<"$peers" && ok || bad "show diameter peers: $HOST not down once gone: $peers"
 grep -q "policy:" <<<"$(vty 'show rate-counters')" && ok || bad "show rate-counters lacks the policy counters"
 
 # SIGHUP reloads the policy; a new generation is picked up while serving.
