@@ -9,7 +9,7 @@
 # Usage: eird-vty.sh BUILD_ROOT SOURCE_ROOT
 set -u
 B=$1 SRC=$2
-EIRD=$B/eir/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-vty.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
