@@ -101,6 +101,79 @@ wait "$load"
 [ "$best" -gt 0 ] && ok || bad "show rate-counters shows no per-second rate under load"
 stop
 
+# SIGHUP re-reads the whole file but applies only the policy: the listener,
+# peers and libraries' blocks stay as they run (no second listener), and a
+# bad line anywhere (here in the diameter node) refuses the whole reload.
+"$EIRD" -c "$work/eird.cfg" >"$work/whole.log" 2>&1 &
+pid=$!
+wait_port "$DPORT"
+before=$(vty "show running-config" | tr -d '\r' | grep -v '^!\|^Current\|^$')
+kill -HUP "$pid"; sleep 0.3
+after=$(vty "show running-config" | tr -d '\r' | grep -v '^!\|^Current\|^$')
+[ "$before" = "$after" ] && ok || bad "SIGHUP changed what runs: $(diff <(echo "$before") <(echo "$after"))"
+[ "$(grep -c '^ listen ' <<<"$after")" = 1 ] && ok || bad "SIGHUP added a listener: $(grep '^ listen' <<<"$after")"
+sed -e 's|^  unknown-imei greylisted|  unknown-imei blacklisted|' -e 's|^ watchdog-interval 30| watchdog-interval 2|' \
+	"$work/eird.cfg" >"$work/whole.cfg"
+cp "$work/whole.cfg" "$work/eird.cfg.new"
+cp "$work/eird.cfg" "$work/eird.cfg.good"; cp "$work/whole.cfg" "$work/eird.cfg"
+kill -HUP "$pid"; sleep 0.3
+cp "$work/eird.cfg.good" "$work/eird.cfg"
+[ "$(verdict 99000000000000)" = 2 ] && ok || bad "a reload with a bad diameter line changed the policy: $(verdict 99000000000000)"
+line=$(grep -n '^ watchdog-interval 2' "$work/whole.cfg" | cut -d: -f1)
+grep -qF "policy not reloaded (the running configuration stays): $work/eird.cfg:$line: 'watchdog-interval 2'" "$work/whole.log" && ok ||
+	bad "the refused reload does not name file:line: $(grep 'not reloaded' "$work/whole.log")"
+stop
+
+# IPv6: the CEA's Host-IP-Address is the address the peer reached (::1, not
+# 0.0.0.0); the allow-list compares addresses, not strings (a v4-mapped
+# form matches the IPv4 peer); a malformed address is refused at start.
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	sed -e "s|^ listen tcp 127.0.0.1 $DPORT| listen tcp ::1 $DPORT|" \
+	    -e "s|^ peer mme2.example.net address 127.0.0.1| peer mme2.example.net address 0:0:0:0:0:0:0:1|" \
+	    "$work/eird.cfg" >"$work/v6.cfg"
+	"$EIRD" -c "$work/v6.cfg" >"$work/v6.log" 2>&1 &
+	pid=$!
+	sleep 0.5; for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('::1', $DPORT), 1)" 2>/dev/null && break; sleep 0.1; done
+	out=$(python3 - "$DPORT" "$SRC/tests/integration" <<'PY'
+import socket, sys, ipaddress
+sys.path.insert(0, sys.argv[2])
+from s13_wire import cer, recv_msg, parse, get, u32
+for host in ("mme1.example.net", "mme2.example.net"):
+    s = socket.create_connection(("::1", int(sys.argv[1])), 5)
+    s.sendall(cer(host, "example.net"))
+    h, avps = parse(recv_msg(s))
+    ips = [d for c, v, f, d in avps if c == 257]
+    print(host, u32(get(avps, 268)), " ".join(str(ipaddress.ip_address(d[2:])) + "/" + str(int.from_bytes(d[:2], "big")) for d in ips))
+    s.close()
+PY
+)
+	grep -qx "mme1.example.net 2001 ::1/2" <<<"$out" && ok || bad "IPv6 CEA: want Result-Code 2001 and Host-IP-Address ::1 (family 2): $out"
+	grep -qx "mme2.example.net 2001 ::1/2" <<<"$out" && ok || bad "allow-list address 0:0:0:0:0:0:0:1 does not match ::1: $out"
+	stop
+else
+	echo "note: no IPv6 loopback here; the IPv6 case is not run"
+fi
+sed -e "s|^ peer mme2.example.net address 127.0.0.1| peer mme2.example.net address ::ffff:127.0.0.1|" "$work/eird.cfg" >"$work/v4m.cfg"
+"$EIRD" -c "$work/v4m.cfg" >"$work/v4m.log" 2>&1 &
+pid=$!
+wait_port "$DPORT"
+out=$(python3 - "$DPORT" "$SRC/tests/integration" <<'PY'
+import socket, sys
+sys.path.insert(0, sys.argv[2])
+from s13_wire import cer, recv_msg, parse, get, u32
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(cer("mme2.example.net", "example.net"))
+print(u32(get(parse(recv_msg(s))[1], 268)))
+PY
+)
+[ "$out" = 2001 ] && ok || bad "allow-list ::ffff:127.0.0.1 does not match 127.0.0.1: CEA $out"
+stop
+sed -e "s|^ peer mme2.example.net address 127.0.0.1| peer mme2.example.net address 127.0.0.256|" "$work/eird.cfg" >"$work/badaddr.cfg"
+line=$(grep -n 'address 127.0.0.256' "$work/badaddr.cfg" | cut -d: -f1)
+timeout 10 "$EIRD" -c "$work/badaddr.cfg" >"$work/badaddr.log" 2>&1; rc=$?
+[ "$rc" = 1 ] && grep -qF "badaddr.cfg:$line: 'peer mme2.example.net address 127.0.0.256'" "$work/badaddr.log" && ok ||
+	bad "a malformed peer address: exit $rc: $(tail -2 "$work/badaddr.log")"
+
 # First start before the first import: one alarm that says what to do,
 # not one a second; then the database and each new generation at notice.
 sed "s|database $work/db|database $work/late|" "$work/eird.cfg" >"$work/late.cfg"
@@ -112,6 +185,8 @@ sleep 3.5
 verdict 35000000000002 >/dev/null
 n=$(grep -c 'cannot open the database\|still no database' "$work/late.log")
 [ "$n" = 1 ] && ok || bad "no database: $n alarm lines in 3.5 s, want 1"
+n=$(grep -c ' DDB ' "$work/late.log")
+[ "$n" = 1 ] && ok || bad "no database: $n database log lines in 3.5 s (the stats gauges too), want 1"
 grep -q 'cannot open the database.*create it with eir-sync' "$work/late.log" && ok || bad "the alarm does not say what to do"
 "$SYNC" -q --db "$work/late" import "$work/full.csv" || bad "late import"
 sleep 1.3
