@@ -168,8 +168,9 @@ late:
 /* ------------------------------------------------------------ the view */
 
 struct kv {
+	char section[16];	/* "s13", "map", ... */
 	char key[64];
-	char val[400];	/* a peer line: host, address, state */
+	char val[400];	/* a peer: host=...,addr=...,state=... */
 	double num;
 	bool is_num;
 };
@@ -183,22 +184,45 @@ struct sample {
 
 static void parse_stats(char *text, struct sample *s)
 {
-	char *save = NULL;
+	char *save = NULL, section[16] = "";
 
 	s->n = 0;
 	for (char *line = strtok_r(text, "\n", &save); line && s->n < MAX_KEYS; line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':'), *end;
 		struct kv *k = &s->kv[s->n];
 
+		if (!strncmp(line, "# ", 2))
+			snprintf(section, sizeof(section), "%s", line + 2);
 		if (line[0] == '#' || !colon)
 			continue;
 		*colon = '\0';
+		snprintf(k->section, sizeof(k->section), "%s", section);
 		snprintf(k->key, sizeof(k->key), "%s", line);
 		snprintf(k->val, sizeof(k->val), "%s", colon + 1);
 		k->num = strtod(colon + 1, &end);
 		k->is_num = end != colon + 1 && !*end;
 		s->n++;
 	}
+}
+
+/* A peer of a front end's section: peer0:host=...,addr=...,state=... */
+static bool is_peer(const struct kv *k, const char *section)
+{
+	return !strcmp(k->section, section) && !strncmp(k->key, "peer", 4) &&
+	       k->key[4] >= '0' && k->key[4] <= '9';
+}
+
+static void peer_line(const char *prefix, const struct kv *k)
+{
+	char v[sizeof(k->val)], *save = NULL, *f[3] = { "-", "-", "-" };
+	static const char *const names[] = { "host=", "addr=", "state=" };
+
+	snprintf(v, sizeof(v), "%s", k->val);
+	for (char *p = strtok_r(v, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		for (int i = 0; i < 3; i++)
+			if (!strncmp(p, names[i], strlen(names[i])))
+				f[i] = p + strlen(names[i]);
+	printf("%s%-40s %-22s %s\n", prefix, f[0], f[1], f[2]);
 }
 
 static const struct kv *find(const struct sample *s, const char *key)
@@ -353,16 +377,19 @@ static void render(const struct sample *cur, const struct sample *prev, char not
 	       str(cur, "latency_p50_us"), str(cur, "latency_p90_us"), str(cur, "latency_p99_us"),
 	       str(cur, "latency_p999_us"), str(cur, "latency_count"));
 	printf("peers open: %s\n", str(cur, "peers_connected"));
-	for (int i = 0; i < cur->n; i++) {
-		if (!strcmp(cur->kv[i].key, "peer"))
-			printf("  %s\n", cur->kv[i].val);
-	}
+	for (int i = 0; i < cur->n; i++)
+		if (is_peer(&cur->kv[i], "s13"))
+			peer_line("  ", &cur->kv[i]);
+	for (int i = 0; i < cur->n; i++)
+		if (is_peer(&cur->kv[i], "map"))
+			peer_line("MAP ASP towards the STP: ", &cur->kv[i]);
 	printf("\n%-26s %14s %12s\n", "policy branch", "total", "per second");
 	for (size_t i = 0; i < N_ROWS(branch_rows); i++)
 		counter_row(branch_rows[i], cur, prev);
 }
 
 /* ------------------------------------------------------------ live view */
+
 
 struct watch {
 	const char *sock;

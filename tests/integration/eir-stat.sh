@@ -125,6 +125,9 @@ view=$(timeout 5 "$STAT" -s "$SOCK" view); rc=$?
 grep -qE '^eird [^ ]+  pid [0-9]+  up [0-9]+s  ' <<<"$view" && ok || bad "view: header: $(head -1 <<<"$view")"
 grep -qF "data: seq 7 (full) from stat-test, created $created, age 6d 19h, 2 IMEIs" <<<"$view" && ok ||
 	bad "view: data line: $(grep '^data:' <<<"$view")"
+# The allow-listed peers without a connection, from the indexed peer keys.
+grep -qE '^  mme1\.example\.net +any +down$' <<<"$view" && ok || bad "view: peer mme1 not listed as down: $(grep -A3 '^peers open' <<<"$view")"
+grep -qE '^  mme2\.example\.net +127\.0\.0\.1 +down$' <<<"$view" && ok || bad "view: peer mme2 not listed as down"
 grep -qE "^sync: last attempt $attempt \(12m [0-9]+s ago\) refused, last success $success \(3h 4m ago\); seq 6 is older$" <<<"$view" &&
 	ok || bad "view: sync line: $(grep '^sync:' <<<"$view")"
 grep -qE '^s13_rx_ecr +0 +-$' <<<"$view" && ok || bad "view: no rate without a previous view: $(grep '^s13_rx_ecr' <<<"$view")"
