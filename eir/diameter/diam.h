@@ -60,7 +60,7 @@ void diam_iter_init(struct diam_iter *it, const uint8_t *avps, size_t len);
 void diam_iter_msg(struct diam_iter *it, const uint8_t *msg, size_t len);
 void diam_iter_group(struct diam_iter *it, const struct diam_avp *grouped);
 /* 1 with *avp, 0 at the end, -1 for an AVP whose length does not fit
- * (RFC 6733 7.2 DIAMETER_INVALID_AVP_LENGTH); *avp then holds what could be
+ * (RFC 6733 7.1.5 DIAMETER_INVALID_AVP_LENGTH); *avp then holds what could be
  * read of it, for Failed-AVP. */
 int diam_iter_next(struct diam_iter *it, struct diam_avp *avp);
 

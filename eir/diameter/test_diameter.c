@@ -1,5 +1,5 @@
-/* Unit tests: the Diameter codec. The tool-verified examples of
- * protocols.md decode, and re-encode byte-identically; every malformed
+/* Unit tests: the Diameter codec. The worked examples of
+ * docs/protocols.md decode, and re-encode byte-identically; every malformed
  * request maps to the RFC 6733 answer. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* The EIR policy (policy.h): the order of design.md §4, nothing else. */
+/* The EIR policy (policy.h): the order of docs/policy.md, nothing else. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>

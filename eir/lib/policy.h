@@ -1,4 +1,4 @@
-/* The EIR policy (design.md §4): one function that every interface calls to
+/* The EIR policy (docs/policy.md): one function that every interface calls to
  * turn an IMEI (and IMSI) into a verdict and the branch that decided it. */
 #pragma once
 

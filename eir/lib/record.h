@@ -1,4 +1,4 @@
-/* The LMDB record schema (design.md §3): sub-database names, key and value
+/* The LMDB record schema (docs/data-model.md): sub-database names, key and value
  * encodings, statuses and meta keys. The only definition of the on-disk
  * format; the daemon and every tool use it. */
 #pragma once

@@ -16,7 +16,7 @@ static int parse(const char *s, unsigned flags, struct eir_imei *out)
 
 static void test_luhn_vectors(void **state)
 {
-	/* TS 23.003 B.3 and protocols.md §7. */
+	/* TS 23.003 B.3 and docs/protocols.md §7. */
 	assert_int_equal(eir_imei_luhn("26053179311383"), '7');
 	assert_int_equal(eir_imei_luhn("49015420323751"), '8');
 	assert_int_equal(eir_imei_luhn("35209900176148"), '1');
@@ -93,7 +93,7 @@ static void test_errors(void **state)
 
 static void test_tbcd_vectors(void **state)
 {
-	/* protocols.md §3.5/§3.6: MAP IMEI with spare 0 and filler. */
+	/* docs/protocols.md §3.5/§3.6: MAP IMEI with spare 0 and filler. */
 	const uint8_t map_imei[] = { 0x53, 0x02, 0x99, 0x00, 0x71, 0x16, 0x84, 0xf0 };
 	const uint8_t v2_imei[] = { 0x53, 0x08, 0x19, 0x10, 0x86, 0x35, 0x55, 0xf0 };
 	const uint8_t imsi_tbcd[] = { 0x27, 0x34, 0x04, 0x03, 0x30, 0x58, 0x67, 0xf3 };

@@ -116,7 +116,7 @@ static void query_from_arg(const struct map_eir *eir, const struct arg *a, struc
 }
 
 /* Answer one checkIMEI invoke into the component writer. */
-/* EquipmentStatus ENUMERATED (TS 29.002 17.7.10; docs/protocols.md §3):
+/* EquipmentStatus ENUMERATED (TS 29.002 17.7.1; docs/protocols.md §3):
  * by verdict, never by the enum's order. EIR_UNKNOWN is a ReturnError. */
 static const uint8_t equipment_status[EIR_VERDICT_COUNT] = {
 	[EIR_WHITELISTED] = 0,

@@ -1,5 +1,5 @@
 /* Unit tests: BER edge cases, and MAP CheckIMEI over TCAP against the
- * tool-verified examples of protocols.md §3.5 (byte-identical answers),
+ * worked examples of docs/protocols.md §3.5 (byte-identical answers),
  * the vendor variants and every refusal path. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -182,7 +182,7 @@ static void expect(int max_version, const char *in_hex, const char *out_hex)
 	assert_string_equal(got, out_hex);
 }
 
-/* protocols.md §3.5 */
+/* docs/protocols.md §3.5 */
 #define BEGIN_V2 "623a4804000000016b1e281c060700118605010101a011600f80020780a109060704000001000d026c12a11002010102012b040853029900711684f0"
 #define END_V2_WHITE "64414904000000016b2a2828060700118605010101a01d611b80020780a109060704000001000d02a203020100a305a1030201006c0da20b020101300602012b0a0100"
 #define BEGIN_V3 "62404804000000016b1e281c060700118605010101a011600f80020780a109060704000001000d036c18a11602010102012b300e040853029900711684f003020680"

@@ -2,7 +2,7 @@
  *   eir-bench map --stp PORT [--inflight N] [--seconds S] [--warmup W]
  *                 [--imeis FILE] [--pc PC] [--eir-pc PC]
  * Connects as the test MSC (IPA unit asp-clnt-msc) and keeps N dialogues in
- * flight: MAP v2 Begins (the protocols.md template with the otid and the
+ * flight: MAP v2 Begins (the docs/protocols.md template with the otid and the
  * IMEI patched in) to SSN 9 at --eir-pc. Any answer for an otid in flight
  * completes it, so the same run measures eird or a trivial echo user.
  * After the warm-up it counts answers for S seconds and prints answers/s,
@@ -30,7 +30,7 @@
 #define HIST_US 10
 #define HIST_BUCKETS 10000
 
-/* MAP v2 Begin of protocols.md §3.5: otid at 4..7, IMEI TBCD at 52..59. */
+/* MAP v2 Begin of docs/protocols.md §3.5: otid at 4..7, IMEI TBCD at 52..59. */
 static const char begin_hex[] =
 	"623a4804000000016b1e281c060700118605010101a011600f80020780a109060704000001000d02"
 	"6c12a11002010102012b040853029900711684f0";

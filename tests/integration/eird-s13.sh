@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration test of eird's Diameter S13 front end over TCP on loopback:
-# s13_raw.py (an independent Diameter encoder, the protocol digest's verified
+# s13_raw.py (an independent Diameter encoder, the verified examples of docs/protocols.md
 # ECR, every malformed-input kind, batching, watchdog, disconnect), then the
 # VTY's `write terminal`, SIGHUP policy reload, a new database generation
 # picked up while serving, and a clean stop.

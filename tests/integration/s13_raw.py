@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Raw-TCP Diameter checks against a running eird: its own encoder (not
-eird's), the verified ECR bytes of the protocol digest, every malformed
+eird's), the verified ECR bytes of docs/protocols.md, every malformed
 input kind, and that one peer's garbage never disturbs another peer.
 
 Usage: s13_raw.py PORT ALLOWED_HOST REALM DB_EXPECTATIONS SECOND_ALLOWED_HOST
@@ -68,7 +68,7 @@ s.close()
 
 peer = open_peer()
 
-# 2. The verified ECR of protocols.md §2.5, byte for byte.
+# 2. The verified ECR of docs/protocols.md §2.5, byte for byte.
 ECR_HEX = ("01000154c0000144010000241234abcd5678ef01000001074000003a6d6d652e"
            "6570632e6d6e633030312e6d63633030312e336770706e6574776f726b2e6f72"
            "673b313233343536373839303b31000000000104400000200000010a4000000c"
