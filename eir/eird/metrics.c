@@ -272,6 +272,8 @@ static void add_frontend(struct metrics *l, const struct eird_frontend *fe)
 		return;
 	add_counters(l, fe->name, g);
 	peers = add(l, fe->name, fe->peers_key, fe->peers_prom, fe->peers_help, MT_GAUGE);
+	if (!peers)
+		return;
 	first = l->n;
 	fe->foreach_peer(add_peer, &w);
 	/* add() may have moved the list */
@@ -488,12 +490,17 @@ void metrics_fmt_json(struct out *o, const struct metrics *l)
 		const struct metric *m = &l->m[i];
 		const struct metric *prev = i ? &l->m[i - 1] : NULL;
 		bool new_section = !section || strcmp(section, m->section);
-		bool in_peers = prev && !new_section && prev->type == MT_PEER;
-		bool in_imeis = prev && !new_section && prev->label && !strcmp(prev->label, "status");
+		bool prev_peer = prev && prev->type == MT_PEER;
+		bool prev_imeis = prev && prev->label && !strcmp(prev->label, "status");
 		bool is_imeis = m->label && !strcmp(m->label, "status");
+		bool in_peers = prev_peer && !new_section;
+		bool in_imeis = prev_imeis && !new_section;
 
-		if ((in_peers && m->type != MT_PEER) || (in_imeis && !is_imeis))
-			out_put(o, in_peers ? "]" : "}");
+		/* A list or object ends with its section or its last element. */
+		if (prev_peer && (new_section || m->type != MT_PEER))
+			out_put(o, "]");
+		if (prev_imeis && (new_section || !is_imeis))
+			out_put(o, "}");
 		if (new_section) {
 			if (section)
 				out_put(o, "}");
@@ -527,5 +534,7 @@ void metrics_fmt_json(struct out *o, const struct metrics *l)
 	}
 	if (l->n && l->m[l->n - 1].type == MT_PEER)
 		out_put(o, "]");
+	if (l->n && l->m[l->n - 1].label && !strcmp(l->m[l->n - 1].label, "status"))
+		out_put(o, "}");
 	out_put(o, "%s}\n", section ? "}" : "");
 }
