@@ -10,7 +10,7 @@
 
 #include "policy.h"
 
-/* What happened, one event per count() call; the names are in map.c's
+/* What happened, one event per count() call; the names are in eir/eird/fe_map.c's
  * counter table (map:...). */
 enum map_event {
 	MAP_EV_RX_BEGIN,
