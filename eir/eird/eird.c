@@ -191,9 +191,10 @@ void eird_counters_init(void)
 	g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
 }
 
-void eird_check(const struct eir_query *q, struct eir_result *res)
+void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res)
 {
 	const struct eir_policy *pol = &g_eird->cfg.policy;
+	const struct eird_iface_policy *ip = &g_eird->cfg.iface[iface];
 
 	if (batch_begin()) {
 		eir_check(g_eird->store, pol, q, time(NULL), res);
@@ -209,6 +210,8 @@ void eird_check(const struct eir_query *q, struct eir_result *res)
 			res->imei_err = q->imei_err;
 		}
 	}
+	if (res->branch == EIR_BR_UNKNOWN && ip->unknown_imei >= 0)
+		res->verdict = (enum eir_verdict)ip->unknown_imei;
 	if (g_eird->cfg.counting)
 		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
 	/* Without a database the health timer's alarm has said it. */

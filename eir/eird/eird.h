@@ -24,6 +24,8 @@ enum eird_log_cat {
 	DPOLICY,
 	DDIAM,
 	DMAP,
+	DN5G,		/* N5g-eir over HTTP/2 */
+	DNRF,		/* registration in the NRF */
 };
 
 void eird_log_init(void *ctx);
@@ -34,6 +36,22 @@ enum eird_vty_node {
 	EIR_POLICY_NODE,
 	DIAMETER_NODE,
 	MAP_NODE,
+	N5G_NODE,
+	N5G_POLICY_NODE,
+};
+
+/* The interfaces a query arrives on: per-interface policy overrides, and
+ * (later) the RAT of an observation. */
+enum eird_iface {
+	EIRD_IF_S13,
+	EIRD_IF_MAP,
+	EIRD_IF_N5G,
+	EIRD_IF_COUNT
+};
+
+/* What a `policy` node under a front end overrides; -1: the global one. */
+struct eird_iface_policy {
+	int unknown_imei;		/* enum eir_verdict or -1 */
 };
 
 /* What the `eir` node configures. The VTY commands write into the copy
@@ -46,6 +64,7 @@ struct eird_cfg {
 	char *stats_group;
 	bool counting;			/* off only to measure what counting costs */
 	struct eir_policy policy;
+	struct eird_iface_policy iface[EIRD_IF_COUNT];
 };
 
 struct eird {
@@ -99,15 +118,17 @@ struct eird_frontend {
 
 extern const struct eird_frontend eird_fe_s13;
 extern const struct eird_frontend eird_fe_map;
+extern const struct eird_frontend eird_fe_n5g;
 /* NULL-terminated, in the order of the views. */
 extern const struct eird_frontend *const eird_frontends[];
 
 /* ------------------------------------------------------------ verdicts */
 
 void eird_counters_init(void);
-/* Decide one query: the store's batch is opened on first use and closed by
- * eird_batch_end() (call it once per loop turn of each front end). */
-void eird_check(const struct eir_query *q, struct eir_result *res);
+/* Decide one query that came on iface (its policy overrides apply): the
+ * store's batch is opened on first use and closed by eird_batch_end()
+ * (call it once per loop turn of each front end). */
+void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res);
 void eird_batch_end(void);
 /* The database: opened at start and by the health timer (once a second,
  * with a rate-limited alarm while it cannot be). Readers outside a batch

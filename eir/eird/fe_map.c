@@ -116,7 +116,7 @@ static void count(void *ctx, enum map_event ev)
 
 static void check(void *ctx, const struct eir_query *q, struct eir_result *res)
 {
-	eird_check(q, res);
+	eird_check(EIRD_IF_MAP, q, res);
 	if (!osmo_timer_pending(&M.batch_timer))
 		osmo_timer_schedule(&M.batch_timer, 0, 0);
 }

@@ -232,7 +232,7 @@ static int check_cb(void *ctx, const struct s13_ecr *r)
 		q.imei.svn = (r->software_version.p[0] - '0') * 10 + (r->software_version.p[1] - '0');
 	if (r->has_user_name && eir_imsi_parse((const char *)r->user_name.p, r->user_name.n, &q.imsi))
 		q.imsi = 0;	/* not an IMSI: judged without pairing */
-	eird_check(&q, &res);
+	eird_check(EIRD_IF_S13, &q, &res);
 	if (log_check_level(DDIAM, LOGL_DEBUG)) {
 		char imei[64];
 		LOGP(DDIAM, LOGL_DEBUG, "%s: IMEI %s -> %s (%s)\n", who(c),

@@ -12,6 +12,8 @@ static const struct log_info_cat eird_log_cats[] = {
 	[DPOLICY] = { .name = "DPOLICY", .description = "Policy", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DDIAM] = { .name = "DDIAM", .description = "Diameter S13", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DMAP] = { .name = "DMAP", .description = "MAP CheckIMEI (TCAP over SCCP)", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DN5G] = { .name = "DN5G", .description = "5G N5g-eir over HTTP/2", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DNRF] = { .name = "DNRF", .description = "Registration in the NRF", .enabled = 1, .loglevel = LOGL_NOTICE },
 };
 
 static const struct log_info eird_log_info = {

@@ -3,7 +3,8 @@
  * print them back, and the one reader of eird.cfg: at start it applies the
  * whole file; on SIGHUP it reads the whole file again through the same
  * commands into a scratch copy that starts from the defaults, and swaps the
- * policy in only when every line is valid. Errors name file:line. */
+ * policy (with the front ends' policy overrides) in only when every line is
+ * valid. Errors name file:line. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,8 @@ void eird_cfg_defaults(struct eird_cfg *c, void *ctx)
 	c->db_path = talloc_strdup(ctx, EIR_DB_DIR);
 	c->stats_socket = talloc_strdup(ctx, EIR_STATS_SOCKET);
 	eir_policy_defaults(&c->policy);
+	for (int i = 0; i < EIRD_IF_COUNT; i++)
+		c->iface[i].unknown_imei = -1;
 }
 
 DEFUN(cfg_eir, cfg_eir_cmd, "eir", "Configure the Equipment Identity Register\n")
@@ -159,9 +162,13 @@ int eird_vty_go_parent(struct vty *vty)
 	case EIR_POLICY_NODE:
 		vty->node = EIR_NODE;
 		break;
+	case N5G_POLICY_NODE:
+		vty->node = N5G_NODE;
+		break;
 	case EIR_NODE:
 	case DIAMETER_NODE:
 	case MAP_NODE:
+	case N5G_NODE:
 		vty->node = CONFIG_NODE;
 		vty->index = NULL;
 		break;
@@ -209,7 +216,7 @@ struct cfg_reader {
 
 static bool own_block(const char *word)
 {
-	static const char *const own[] = { "eir", "diameter", "map" };
+	static const char *const own[] = { "eir", "diameter", "map", "n5g" };
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (!strcmp(word, own[i]))
@@ -322,6 +329,7 @@ int eird_config_reload(void)
 		return -EINVAL;
 	}
 	g_eird->cfg.policy = c->policy;
+	memcpy(g_eird->cfg.iface, c->iface, sizeof(c->iface));
 	LOGP(DPOLICY, LOGL_NOTICE, "policy reloaded from %s\n", g_eird->config_file);
 	if (differs(c->db_path, g_eird->cfg.db_path) || differs(c->stats_socket, g_eird->cfg.stats_socket) ||
 	    differs(c->stats_group, g_eird->cfg.stats_group) || c->counting != g_eird->cfg.counting)
