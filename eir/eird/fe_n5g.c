@@ -59,9 +59,10 @@ enum {
 	CTR_TX_414,
 	CTR_TX_431,
 	CTR_TX_503,
-	/* per kind of refusal: the parse errors of eir/n5g, then ours */
+	/* per kind of refusal: the parse errors of eir/n5g (from
+	 * N5G_ERR_PATH, at CTR_ERR(e)), then ours */
 	CTR_ERR_FIRST,
-	CTR_ERR_METHOD = CTR_ERR_FIRST + N5G_ERR_COUNT,
+	CTR_ERR_METHOD = CTR_ERR_FIRST + N5G_ERR_COUNT - 1,
 	CTR_ERR_URI_TOO_LONG,
 	CTR_ERR_HEADERS_TOO_LARGE,
 	CTR_ERR_CONGESTION,
@@ -79,6 +80,8 @@ enum {
 	CTR_COUNT = CTR_NRF_FIRST + NRF_EV_COUNT
 };
 
+#define CTR_ERR(e) (CTR_ERR_FIRST + (e) - 1)
+
 static const struct rate_ctr_desc n5g_ctr_desc[CTR_COUNT] = {
 	[CTR_RX_REQUEST] = { "n5g:rx:request", "HTTP/2 requests received" },
 	[CTR_TX_WHITELISTED] = { "n5g:tx:whitelisted", "Answers 200 WHITELISTED" },
@@ -92,16 +95,15 @@ static const struct rate_ctr_desc n5g_ctr_desc[CTR_COUNT] = {
 	[CTR_TX_414] = { "n5g:tx:414", "Answers with status 414 (request target too long)" },
 	[CTR_TX_431] = { "n5g:tx:431", "Answers with status 431 (header list too large)" },
 	[CTR_TX_503] = { "n5g:tx:503", "Answers with status 503 NF_CONGESTION" },
-	[CTR_ERR_FIRST + N5G_OK] = { "n5g:error:none", "Requests without a parse error (not counted)" },
-	[CTR_ERR_FIRST + N5G_ERR_PATH] = { "n5g:error:path", "Requests for another path" },
-	[CTR_ERR_FIRST + N5G_ERR_PEI_MISSING] = { "n5g:error:pei-missing", "Requests without pei" },
-	[CTR_ERR_FIRST + N5G_ERR_PEI_BAD] = { "n5g:error:pei-incorrect", "Requests with a malformed pei" },
-	[CTR_ERR_FIRST + N5G_ERR_SUPI_BAD] = { "n5g:error:supi-incorrect", "Requests with a malformed supi" },
-	[CTR_ERR_FIRST + N5G_ERR_GPSI_BAD] = { "n5g:error:gpsi-incorrect", "Requests with a malformed gpsi" },
-	[CTR_ERR_FIRST + N5G_ERR_FEATURES_BAD] = { "n5g:error:supported-features-incorrect",
+	[CTR_ERR(N5G_ERR_PATH)] = { "n5g:error:path", "Requests for another path" },
+	[CTR_ERR(N5G_ERR_PEI_MISSING)] = { "n5g:error:pei-missing", "Requests without pei" },
+	[CTR_ERR(N5G_ERR_PEI_BAD)] = { "n5g:error:pei-incorrect", "Requests with a malformed pei" },
+	[CTR_ERR(N5G_ERR_SUPI_BAD)] = { "n5g:error:supi-incorrect", "Requests with a malformed supi" },
+	[CTR_ERR(N5G_ERR_GPSI_BAD)] = { "n5g:error:gpsi-incorrect", "Requests with a malformed gpsi" },
+	[CTR_ERR(N5G_ERR_FEATURES_BAD)] = { "n5g:error:supported-features-incorrect",
 						   "Requests with malformed supported-features" },
-	[CTR_ERR_FIRST + N5G_ERR_PARAM_UNKNOWN] = { "n5g:error:param-unknown", "Requests with an unknown parameter" },
-	[CTR_ERR_FIRST + N5G_ERR_PARAM_DUPLICATE] = { "n5g:error:param-duplicate",
+	[CTR_ERR(N5G_ERR_PARAM_UNKNOWN)] = { "n5g:error:param-unknown", "Requests with an unknown parameter" },
+	[CTR_ERR(N5G_ERR_PARAM_DUPLICATE)] = { "n5g:error:param-duplicate",
 						      "Requests with a parameter given twice" },
 	[CTR_ERR_METHOD] = { "n5g:error:method", "Requests with a method other than GET" },
 	[CTR_ERR_URI_TOO_LONG] = { "n5g:error:uri-too-long", "Request targets over 2048 bytes" },
@@ -455,13 +457,9 @@ static void answer(struct conn *c, struct stream *st)
 		ctr_inc(CTR_RX_REQUEST);
 	if (c->overflow) {
 		ctr_inc(CTR_ERR_CONGESTION);
+		/* The GOAWAY follows once this answer is out (on_stream_close). */
 		submit_problem(c, st, 503, "Service Unavailable", "NF_CONGESTION",
 			       "over max-connections: try another connection later");
-		if (!c->goaway) {
-			nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
-					      NGHTTP2_NO_ERROR, NULL, 0);
-			c->goaway = true;
-		}
 		return;
 	}
 	if (st->headers_too_large) {
@@ -483,7 +481,7 @@ static void answer(struct conn *c, struct stream *st)
 	if (e) {
 		char *b = n5g_problem_for(e, &req, &len);
 
-		ctr_inc(CTR_ERR_FIRST + e);
+		ctr_inc(CTR_ERR(e));
 		LOGP(DN5G, LOGL_DEBUG, "%s: stream %d: %d %s (%s%s%s)\n", c->remote_addr, st->id, n5g_err_status(e),
 		     n5g_err_cause(e), req.param, req.reason ? ": " : "", req.reason ? req.reason : "");
 		if (!b) {
@@ -618,6 +616,15 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, void *user)
 {
 	struct stream *st = nghttp2_session_get_stream_user_data(s, id);
+	struct conn *c = user;
+
+	/* A congested connection ends after its first answer: GOAWAY after
+	 * the answer's frames, so that no client takes it for a refusal. */
+	if (c->overflow && !c->goaway) {
+		nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s),
+				      NGHTTP2_NO_ERROR, NULL, 0);
+		c->goaway = true;
+	}
 
 	if (st) {
 		free(st->owned);
@@ -961,6 +968,9 @@ static void n5g_stop(void)
 		l->link = NULL;
 	}
 	llist_for_each_entry(c, &N.conns, list) {
+		/* The answers given first, then the GOAWAY naming the last
+		 * stream answered. */
+		(void)pump(c, true);
 		nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
 				      NGHTTP2_NO_ERROR, NULL, 0);
 		(void)pump(c, true);
