@@ -3,10 +3,11 @@
 
 BUILD_PACKAGES="gcc pkg-config meson ninja-build
   libtalloc-dev libosmocore-dev libosmo-netif-dev libosmo-sigtran-dev
-  liblmdb-dev lmdb-utils libnghttp2-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
+  liblmdb-dev lmdb-utils libnghttp2-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
 TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev python3 curl
   libfreediameter-dev freediameter-extensions tshark openssl osmo-stp
-  debhelper dpkg-dev lintian systemd adduser git socat netcat-openbsd"
+  debhelper dpkg-dev lintian systemd adduser git socat netcat-openbsd
+  nghttp2-client python3-httpx python3-h2"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 

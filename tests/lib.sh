@@ -47,7 +47,8 @@ wait_port() {
 # with this test's database, stats socket (beside OUT) and loopback ports.
 # The MAP part (cs7 and map nodes, shipped commented out with '#') is
 # uncommented only when MAP_STP_PORT is set: the ASP then connects to an
-# STP on that port.
+# STP on that port. The n5g node is kept only when N5G_PORT is set, and
+# then listens on that port.
 eird_cfg() {
 	local out=$1 db=$2 dport=$3 vport=$4
 	shift 4
@@ -56,6 +57,12 @@ eird_cfg() {
 		extra+=(-e '/^! --- MAP CheckIMEI/,$ s/^#//' -e "s|asp asp-eir 5000 0 ipa|asp asp-eir $MAP_STP_PORT 0 ipa|")
 	else
 		extra+=(-e '/^! --- MAP CheckIMEI/,$d')
+	fi
+	# The n5g node listens only when N5G_PORT is set.
+	if [ -n "${N5G_PORT:-}" ]; then
+		extra+=(-e "s|^ listen 127.0.0.1 8080| listen 127.0.0.1 $N5G_PORT|")
+	else
+		extra+=(-e '/^n5g$/,/^[^ ]/{/^n5g$/d;/^ /d}')
 	fi
 	for e in "$@"; do extra+=(-e "$e"); done
 	sed -e "s|database /var/lib/eir|database $db|" \

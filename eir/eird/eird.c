@@ -22,6 +22,9 @@ const struct eird_frontend *const eird_frontends[] = {
 #ifdef HAVE_MAP
 	&eird_fe_map,
 #endif
+#ifdef HAVE_N5G
+	&eird_fe_n5g,
+#endif
 	NULL,
 };
 
