@@ -20,8 +20,9 @@
 # Prints every run, then medians over ROUNDS and the eird/h2o ratio for
 # -c 16 -m 16 (target: at least 0.60).
 # eird's answers: 200 for a verdict, 404 ERROR_EQUIPMENT_UNKNOWN where the
-# policy calls the IMEI unknown; both are counted, anything else is an
-# error. h2o: anything but 200 is an error.
+# policy calls the IMEI unknown (conf/eird.cfg's n5g node says
+# `unknown-imei unknown`: the absent half); both are counted, anything
+# else is an error. h2o: anything but 200 is an error.
 # Usage: tests/bench/bench-n5g.sh [COUNT] [SECONDS] [ROUNDS]
 #        (defaults 10000000 10 3; needs a build in ./build with tests,
 #        h2load (nghttp2-client) and h2o)
@@ -35,7 +36,6 @@ for t in h2load h2o taskset; do
 	command -v "$t" >/dev/null || { echo "bench-n5g: $t is missing (Debian: nghttp2-client, h2o, util-linux)"; exit 1; }
 done
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/eir-bench-n5g.XXXXXX")
-chmod 755 "$W"	# h2o started as root serves as its `user`: keep its file readable
 pids=()	# what runs now
 forget() {	# PID: it has been waited for
 	local keep=() p
@@ -59,7 +59,7 @@ bench_data "$W" "$N"
 
 NPORT=$(free_port) HPORT=$(free_port) EPORT=$(free_port) VPORT=$(free_port)
 N5G_PORT=$NPORT eird_cfg "$W/eird.cfg" "$W/db" "$EPORT" "$VPORT" "s| logging level all notice| logging level all error|"
-# Until eird_cfg writes the n5g node itself (with N5G_PORT).
+# Where eird_cfg does not write the n5g node (an older tests/lib.sh).
 grep -q '^n5g' "$W/eird.cfg" || cat >>"$W/eird.cfg" <<CFG
 n5g
  listen 127.0.0.1 $NPORT
@@ -67,6 +67,7 @@ n5g
  max-connections 1024
  idle-timeout 60
 CFG
+grep -qx " listen 127.0.0.1 $NPORT" "$W/eird.cfg" || { echo "bench-n5g: the n5g node does not listen on $NPORT"; exit 1; }
 
 # The URIs, one per line (h2load -i: each client walks the list from the
 # top; only the first line's host and port count).
@@ -95,7 +96,7 @@ listen:
   host: 127.0.0.1
   port: $HPORT
 num-threads: 1
-user: $(id -un)
+$([ "$(id -u)" = 0 ] && echo "user: root")
 error-log: $W/h2o.log
 file.etag: OFF
 hosts:
