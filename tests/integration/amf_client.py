@@ -238,7 +238,10 @@ def check_problem(case, doc, w):
 
 
 def one_by_one(url, cases):
-    """Each case once, in order, on one connection (what an idle AMF does)."""
+    """Each case once, in order, on one connection (what an idle AMF does):
+    stream ids 1, 3, 5, ... show that the connection was kept (httpx would
+    open a new one, starting again at 1, after a close or a GOAWAY)."""
+    ids = []
     with httpx.Client(http1=False, http2=True, timeout=TIMEOUT) as c:
         strip_defaults(c)
         for case in cases:
@@ -248,6 +251,8 @@ def one_by_one(url, cases):
                 ok(False, f"sequential {case}: {type(e).__name__}: {e}")
                 continue
             check_answer(case, r, "sequential")
+            ids.append(r.extensions.get("stream_id"))
+    ok(ids == list(range(1, 2 * len(ids), 2)), f"sequential: stream ids {ids}: not one connection kept open")
 
 
 async def multiplexed(url, cases, n):
