@@ -135,6 +135,9 @@ assert n["n5g_tx_200"] > 0 and n["latency"]["count"] > 0, n
 ' && ok || bad "json: no n5g section"
 echo prometheus | socat -t 2 - "UNIX-CONNECT:$work/eird.sock" | grep -q '^eir_n5g_tx_whitelisted_total ' && ok ||
 	bad "prometheus: eir_n5g_tx_whitelisted_total"
+es=$("$B/eir/stats/eir-stat" -s "$work/eird.sock" view)
+grep -qE "^n5g_rx_request +$(stat_of n5g_rx_request) " <<<"$es" && grep -q '^N5g-eir ' <<<"$es" && ok ||
+	bad "eir-stat: no N5g-eir view: $es"
 vt=$($PY "$T/vty_cmd.py" "$VPORT" "show n5g connections")
 grep -q '^address' <<<"$vt" && ok || bad "show n5g connections: $vt"
 # write terminal prints the node back, the policy override with it.
