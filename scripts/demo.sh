@@ -3,13 +3,13 @@
 # registry snapshot with eir-gen, imports it with eir-sync, applies a delta
 # holding an IMEI of every status, shows eir-db's verdict for each policy
 # branch, then starts eird in the foreground on loopback (Diameter S13 on
-# 127.0.0.1:3868, VTY on 127.0.0.1:4280) and asks it over S13 for a few
-# IMEIs. Ctrl-C stops it. Usage (as root on Debian bookworm): ./scripts/demo.sh
+# 127.0.0.1:3868, N5g-eir over HTTP/2 on 127.0.0.1:8080, VTY on
+# 127.0.0.1:4280) and asks it over S13 and N5g-eir for a few IMEIs. Ctrl-C stops it. Usage (as root on Debian bookworm): ./scripts/demo.sh
 set -eu -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
-install_packages $BUILD_PACKAGES python3
+install_packages $BUILD_PACKAGES python3 curl
 configure build
 ninja -C build >/dev/null
 
@@ -50,7 +50,7 @@ QUERIES
 echo
 echo "Look up one IMEI yourself: ./build/lmdb-tools/eir-db --db $db get 35000000000002"
 
-echo "== eird: Diameter S13 on 127.0.0.1:3868, VTY on 127.0.0.1:4280 (Ctrl-C stops it)"
+echo "== eird: Diameter S13 on 127.0.0.1:3868, N5g-eir on http://127.0.0.1:8080, VTY on 127.0.0.1:4280 (Ctrl-C stops it)"
 sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $PWD/demo/eird.sock|" -e "s|peer mme1.example.net|peer mme.example.net|" \
 	-e '/^! --- MAP CheckIMEI/,$d' \
 	conf/eird.cfg >demo/eird.cfg
@@ -63,6 +63,11 @@ sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|stats-socket /run/eir/
 	done
 	for imei in 35209900176148 35000000000002 35000000000003 99000000000000; do
 		echo "demo: S13 ME-Identity-Check $imei -> Equipment-Status $(python3 tests/integration/s13_one.py 3868 mme.example.net example.net "$imei")"
+	done
+	# An AMF's question (N5g-eir, h2c): the IMEISV of the handset.
+	for imei in 35209900176148 35000000000002 99000000000000; do
+		url="http://127.0.0.1:8080/n5g-eir-eic/v1/equipment-status?pei=imeisv-${imei}01&supi=imsi-001010000000001"
+		echo "demo: N5g-eir GET ...?pei=imeisv-${imei}01 -> $(curl -s --http2-prior-knowledge -w ' (HTTP %{http_code})' "$url")"
 	done
 	echo "demo: eird keeps running; try: ./build/eir/stats/eir-stat -s demo/eird.sock --watch 1, or telnet 127.0.0.1 4280"
 ) &

@@ -169,6 +169,7 @@ struct conn {
 	bool overflow;		/* over max-connections: 503, then GOAWAY */
 	bool goaway;		/* GOAWAY submitted: close when done */
 	bool paused;
+	bool tls_up;		/* the peer's first data came through TLS */
 	char remote_addr[INET6_ADDRSTRLEN + 8];
 	char agent[48];		/* the peer's user-agent, for the NOC */
 	uint8_t *obuf;
@@ -651,11 +652,13 @@ static int conn_read(struct conn *c)
 				int e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					break;
-				if (!SSL_is_init_finished(c->ssl)) {
-					unsigned long err = ERR_peek_error();
+				unsigned long err = ERR_peek_error();
+				if (!c->tls_up && err && ERR_GET_REASON(err) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 					ctr_inc(CTR_TLS_HANDSHAKE_FAILED);
 					LOGP(DN5G, LOGL_NOTICE, "%s: TLS handshake failed: %s\n", c->remote_addr,
-					     err ? ERR_reason_error_string(err) : "connection closed");
+					     ERR_reason_error_string(err));
+				} else if (!c->tls_up) {
+					LOGP(DN5G, LOGL_INFO, "%s: closed during the TLS handshake\n", c->remote_addr);
 				} else {
 					LOGP(DN5G, LOGL_INFO, "%s: closed by the peer\n", c->remote_addr);
 				}
@@ -663,6 +666,7 @@ static int conn_read(struct conn *c)
 				return -1;
 			}
 			n = r;
+			c->tls_up = true;	/* data: the handshake is done */
 		} else {
 			n = recv(c->ofd.fd, rbuf, sizeof(rbuf), 0);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1029,7 +1033,7 @@ static void n5g_foreach_peer(eird_peer_fn fn, void *ctx)
 		e = (struct eird_peer){
 			.host = c->agent[0] ? c->agent : "-", .addr = c->remote_addr,
 			.state = c->overflow ? "congested" : c->paused ? "stalled" :
-				 c->ssl && !SSL_is_init_finished(c->ssl) ? "tls-handshake" : "open",
+				 c->ssl && !c->tls_up ? "tls-handshake" : "open",
 			.up = !c->overflow,
 		};
 		fn(ctx, &e);

@@ -196,6 +196,12 @@ static void parse_stats(char *text, struct sample *s)
 		if (line[0] == '#' || !colon)
 			continue;
 		*colon = '\0';
+		/* N5g-eir lists every HTTP/2 connection as a peer: only the
+		 * NRF is kept, so that a thousand AMF connections cannot push
+		 * the policy section out of the sample. */
+		if (!strcmp(section, "n5g") && !strncmp(line, "peer", 4) && line[4] >= '0' && line[4] <= '9' &&
+		    strncmp(colon + 1, "host=nrf,", 9))
+			continue;
 		snprintf(k->section, sizeof(k->section), "%s", section);
 		snprintf(k->key, sizeof(k->key), "%s", line);
 		snprintf(k->val, sizeof(k->val), "%s", colon + 1);
@@ -232,6 +238,21 @@ static const struct kv *find(const struct sample *s, const char *key)
 			return &s->kv[i];
 	}
 	return NULL;
+}
+
+static const struct kv *find_in(const struct sample *s, const char *section, const char *key)
+{
+	for (int i = 0; i < s->n; i++) {
+		if (!strcmp(s->kv[i].section, section) && !strcmp(s->kv[i].key, key))
+			return &s->kv[i];
+	}
+	return NULL;
+}
+
+static const char *str_in(const struct sample *s, const char *section, const char *key)
+{
+	const struct kv *k = find_in(s, section, key);
+	return k ? k->val : "-";
 }
 
 static double num(const struct sample *s, const char *key)
@@ -314,6 +335,10 @@ static const char *const counter_rows[] = {
 	"s13_rx_ecr", "s13_tx_whitelisted", "s13_tx_blacklisted", "s13_tx_greylisted", "s13_tx_unknown",
 	"diameter_tx_error", "diameter_cer_refused", "diameter_framing_error", "diameter_watchdog_close",
 };
+static const char *const n5g_rows[] = {
+	"n5g_rx_request", "n5g_tx_whitelisted", "n5g_tx_blacklisted", "n5g_tx_greylisted", "n5g_tx_unknown",
+	"n5g_tx_400", "n5g_tx_503", "n5g_conn_refused", "n5g_conn_stalled",
+};
 static const char *const branch_rows[] = {
 	"invalid", "exempt", "paired-exception", "pair-mismatch", "active", "registered", "traveller",
 	"expired", "blocked", "tracked", "range", "unknown", "failure",
@@ -383,6 +408,19 @@ static void render(const struct sample *cur, const struct sample *prev, char not
 	for (int i = 0; i < cur->n; i++)
 		if (is_peer(&cur->kv[i], "map"))
 			peer_line("MAP ASP towards the STP: ", &cur->kv[i]);
+	if (find_in(cur, "n5g", "n5g_rx_request")) {
+		printf("\n%-26s %14s %12s\n", "N5g-eir", "total", "per second");
+		for (size_t i = 0; i < N_ROWS(n5g_rows); i++)
+			counter_row(n5g_rows[i], cur, prev);
+		printf("latency (read to answer): p50 %s us  p90 %s us  p99 %s us  p99.9 %s us  (%s answers)\n",
+		       str_in(cur, "n5g", "latency_p50_us"), str_in(cur, "n5g", "latency_p90_us"),
+		       str_in(cur, "n5g", "latency_p99_us"), str_in(cur, "n5g", "latency_p999_us"),
+		       str_in(cur, "n5g", "latency_count"));
+		printf("served: %s (connections, plus the NRF when registered)\n", str_in(cur, "n5g", "peers_up"));
+		for (int i = 0; i < cur->n; i++)
+			if (is_peer(&cur->kv[i], "n5g"))
+				peer_line("NRF: ", &cur->kv[i]);
+	}
 	printf("\n%-26s %14s %12s\n", "policy branch", "total", "per second");
 	for (size_t i = 0; i < N_ROWS(branch_rows); i++)
 		counter_row(branch_rows[i], cur, prev);

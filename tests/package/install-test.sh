@@ -60,14 +60,18 @@ grep -q '^User=eir$' /lib/systemd/system/eird.service && grep -q '^CapabilityBou
 runuser -u eir -- /usr/bin/eir-gen --count 1000 -o /var/lib/eir/full.csv &&
 	runuser -u eir -- /usr/sbin/eir-sync -q --db /var/lib/eir import /var/lib/eir/full.csv && ok || bad "eir-sync as eir"
 mkdir -p /run/eir && chown eir:eir /run/eir
-DPORT=$(free_port) VPORT=$(free_port)
+DPORT=$(free_port) VPORT=$(free_port) NPORT=$(free_port)
 sed -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $DPORT|" -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $VPORT|" \
-	/etc/eir/eird.cfg >"$work/eird.cfg"
+	-e "s|^ listen 127.0.0.1 8080| listen 127.0.0.1 $NPORT|" /etc/eir/eird.cfg >"$work/eird.cfg"
 chmod 644 "$work/eird.cfg"; chmod 755 "$work"
 runuser -u eir -- /usr/sbin/eird -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
 pid=$!
 wait_port "$DPORT" && /usr/bin/eir-stat stats | grep -q '^db_state:open' && ok ||
 	{ bad "eird as eir with the packaged config"; tail -5 "$work/eird.log"; }
+# The packaged eird has the N5g-eir front end.
+wait_port "$NPORT" && curl -s --http2-prior-knowledge \
+	"http://127.0.0.1:$NPORT/n5g-eir-eic/v1/equipment-status?pei=imei-990000000000000" | grep -q ERROR_EQUIPMENT_UNKNOWN &&
+	ok || bad "the packaged eird does not answer N5g-eir"
 sleep 2
 # The packaged configuration ships MAP switched off: no ASP towards a test
 # STP, no error lines in a quiet first start.
