@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +153,13 @@ struct stream {
 	bool headers_too_large;
 	size_t header_bytes;
 	size_t target_len;
-	char *target;		/* malloc'd :path */
+	char *target;		/* :path: in inline_target, or malloc'd when longer */
 	/* The answer */
 	const char *body;
 	size_t body_len, body_off;
 	char *owned;		/* malloc'd body (a ProblemDetails) */
 	char clen[16];
+	char inline_target[160];	/* last: not cleared at allocation */
 };
 
 struct conn {
@@ -392,6 +394,21 @@ static ssize_t body_read_cb(nghttp2_session *s, int32_t id, uint8_t *buf, size_t
 	return (ssize_t)n;
 }
 
+/* Decimal, without printf on the answer path. */
+static void utoa(size_t v, char out[16])
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 15);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
 #define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NO_COPY_NAME }
 
 static void submit(struct conn *c, struct stream *st, int status, const char *type, const char *body, size_t len,
@@ -411,7 +428,7 @@ static void submit(struct conn *c, struct stream *st, int status, const char *ty
 	size_t n = 2;
 
 	st->body = body, st->body_len = len, st->body_off = 0, st->owned = owned;
-	snprintf(st->clen, sizeof(st->clen), "%zu", len);
+	utoa(len, st->clen);
 	nv[n++] = (nghttp2_nv)NV("content-length", st->clen);
 	if (status == 405)
 		nv[n++] = (nghttp2_nv)NV("allow", "GET");
@@ -532,9 +549,10 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	st = calloc(1, sizeof(*st));
+	st = malloc(sizeof(*st));
 	if (!st)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	memset(st, 0, offsetof(struct stream, inline_target));
 	st->id = f->hd.stream_id;
 	nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
 	return 0;
@@ -566,7 +584,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 		}
 		if (st->target)	/* nghttp2 refuses a second :path; be sure */
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-		st->target = malloc(valuelen + 1);
+		st->target = valuelen < sizeof(st->inline_target) ? st->inline_target : malloc(valuelen + 1);
 		if (!st->target)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		memcpy(st->target, value, valuelen);
@@ -629,7 +647,8 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, 
 
 	if (st) {
 		free(st->owned);
-		free(st->target);
+		if (st->target != st->inline_target)
+			free(st->target);
 		free(st);
 		nghttp2_session_set_stream_user_data(s, id, NULL);
 	}

@@ -276,7 +276,7 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 			req->reason = "not a parameter of GetEquipmentStatus";
 			return N5G_ERR_PARAM_UNKNOWN;
 		}
-		snprintf(req->param, sizeof(req->param), "%s", param_names[p]);
+		memcpy(req->param, param_names[p], strlen(param_names[p]) + 1);
 		if (seen[p]) {
 			req->reason = "given more than once";
 			return N5G_ERR_PARAM_DUPLICATE;
@@ -311,7 +311,7 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 		s = stop + (amp ? 1 : 0);
 	}
 	if (!seen[P_PEI]) {
-		snprintf(req->param, sizeof(req->param), "pei");
+		memcpy(req->param, "pei", 4);
 		req->reason = "the pei parameter is required";
 		return N5G_ERR_PEI_MISSING;
 	}
