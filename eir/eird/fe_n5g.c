@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
@@ -409,6 +410,21 @@ static void utoa(size_t v, char out[16])
 	out[n] = '\0';
 }
 
+/* The Date header (RFC 9110 6.6.1), formatted once a second. */
+static const char *http_date(void)
+{
+	static char buf[40];
+	static time_t last = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last && gmtime_r(&now, &tm)) {
+		strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return buf;
+}
+
 #define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NO_COPY_NAME }
 
 static void submit(struct conn *c, struct stream *st, int status, const char *type, const char *body, size_t len,
@@ -421,11 +437,12 @@ static void submit(struct conn *c, struct stream *st, int status, const char *ty
 	int k = status == 200 ? 0 : status == 400 ? 1 : status == 404 ? 2 : status == 405 ? 3 : status == 414 ? 4 :
 		status == 431 ? 5 : status == 503 ? 6 : 7;
 	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = body_read_cb };
-	nghttp2_nv nv[5] = {
+	nghttp2_nv nv[6] = {
 		NV(":status", codes[k]),
 		NV("content-type", type),
+		NV("date", http_date()),
 	};
-	size_t n = 2;
+	size_t n = 3;
 
 	st->body = body, st->body_len = len, st->body_off = 0, st->owned = owned;
 	utoa(len, st->clen);

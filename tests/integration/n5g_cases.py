@@ -161,6 +161,9 @@ def main():
             ok(s == st, f"{tag}: status {s}, want {st}")
             ok(h.get("content-type") == ctype, f"{tag}: content-type {h.get('content-type')}, want {ctype}")
             ok(h.get("content-length") == str(len(b)), f"{tag}: content-length {h.get('content-length')} != {len(b)}")
+            ok(re.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                        r"\d{4} \d\d:\d\d:\d\d GMT$", h.get("date", "")) is not None,
+               f"{tag}: date header {h.get('date')!r} (RFC 9110 IMF-fixdate)")
             if st == 405:
                 ok(h.get("allow") == "GET", f"{tag}: allow {h.get('allow')}")
             try:
