@@ -3,7 +3,7 @@
 
 BUILD_PACKAGES="gcc pkg-config meson ninja-build
   libtalloc-dev libosmocore-dev libosmo-netif-dev libosmo-sigtran-dev
-  liblmdb-dev lmdb-utils libnghttp2-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
+  liblmdb-dev lmdb-utils libnghttp2-dev libarchive-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev"
 TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev python3 curl
   libfreediameter-dev freediameter-extensions tshark openssl osmo-stp
   debhelper dpkg-dev lintian systemd adduser git socat netcat-openbsd"
