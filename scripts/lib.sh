@@ -4,10 +4,13 @@
 BUILD_PACKAGES="gcc pkg-config meson ninja-build
   libtalloc-dev libosmocore-dev libosmo-netif-dev libosmo-sigtran-dev
   liblmdb-dev lmdb-utils libnghttp2-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
+# The last line: the runtime libraries of the open5gs NRF of the N5g-eir
+# test (../shared/peers/open5gs-nrf), installed here rather than by it.
 TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev python3 curl
   libfreediameter-dev freediameter-extensions tshark openssl osmo-stp
   debhelper dpkg-dev lintian systemd adduser git socat netcat-openbsd
-  nghttp2-client python3-httpx python3-h2"
+  nghttp2-client python3-httpx python3-h2
+  libyaml-0-2 libmicrohttpd12 libtalloc2 libgnutls30 libidn2-0"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 

@@ -172,7 +172,7 @@ struct conn {
 	bool overflow;		/* over max-connections: 503, then GOAWAY */
 	bool goaway;		/* GOAWAY submitted: close when done */
 	bool paused;
-	bool tls_up;		/* the peer's first data came through TLS */
+	bool tls_up;		/* the TLS handshake is done */
 	char remote_addr[INET6_ADDRSTRLEN + 8];
 	char agent[48];		/* the peer's user-agent, for the NOC */
 	uint8_t *obuf;
@@ -292,6 +292,8 @@ static int out_write(struct conn *c)
 		ssize_t n;
 
 		if (c->ssl) {
+			if (!c->tls_up)
+				return 0;	/* written once the handshake is done */
 			ERR_clear_error();
 			int r = SSL_write(c->ssl, c->obuf + c->ooff, (int)(pending(c) > INT32_MAX ? INT32_MAX : pending(c)));
 			if (r <= 0) {
@@ -299,7 +301,7 @@ static int out_write(struct conn *c)
 				if (e == SSL_ERROR_WANT_WRITE)
 					break;
 				if (e == SSL_ERROR_WANT_READ)
-					return 0;	/* the handshake needs the peer first */
+					return 0;	/* TLS needs the peer first */
 				LOGP(DN5G, LOGL_NOTICE, "%s: TLS write failed\n", c->remote_addr);
 				return -1;
 			}
@@ -680,6 +682,31 @@ static int conn_read(struct conn *c)
 {
 	ssize_t n;
 
+	/* TLS: the handshake first, on its own, so that only it decides
+	 * what counts as a failed handshake, and nothing is written before. */
+	if (c->ssl && !c->tls_up) {
+		ERR_clear_error();
+		int r = SSL_do_handshake(c->ssl);
+		if (r != 1) {
+			int e = SSL_get_error(c->ssl, r);
+			unsigned long err = ERR_peek_error();
+
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+				return 0;
+			if (err && ERR_GET_REASON(err) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+				ctr_inc(CTR_TLS_HANDSHAKE_FAILED);
+				LOGP(DN5G, LOGL_NOTICE, "%s: TLS handshake failed: %s\n", c->remote_addr,
+				     ERR_reason_error_string(err));
+			} else {
+				LOGP(DN5G, LOGL_INFO, "%s: closed during the TLS handshake\n", c->remote_addr);
+			}
+			conn_close(c);
+			return -1;
+		}
+		c->tls_up = true;
+		if (settle(c) < 0)	/* our SETTINGS, waiting since the accept */
+			return -1;
+	}
 	for (;;) {
 		if (c->ssl) {
 			ERR_clear_error();
@@ -688,21 +715,11 @@ static int conn_read(struct conn *c)
 				int e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					break;
-				unsigned long err = ERR_peek_error();
-				if (!c->tls_up && err && ERR_GET_REASON(err) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-					ctr_inc(CTR_TLS_HANDSHAKE_FAILED);
-					LOGP(DN5G, LOGL_NOTICE, "%s: TLS handshake failed: %s\n", c->remote_addr,
-					     ERR_reason_error_string(err));
-				} else if (!c->tls_up) {
-					LOGP(DN5G, LOGL_INFO, "%s: closed during the TLS handshake\n", c->remote_addr);
-				} else {
-					LOGP(DN5G, LOGL_INFO, "%s: closed by the peer\n", c->remote_addr);
-				}
+				LOGP(DN5G, LOGL_INFO, "%s: closed by the peer\n", c->remote_addr);
 				conn_close(c);
 				return -1;
 			}
 			n = r;
-			c->tls_up = true;	/* data: the handshake is done */
 		} else {
 			n = recv(c->ofd.fd, rbuf, sizeof(rbuf), 0);
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1207,7 +1224,7 @@ DEFUN(cfg_n5g_no_nrf, cfg_n5g_no_nrf_cmd, "no nrf", NO_STR "Do not register in a
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_n5g_nrf_hb, cfg_n5g_nrf_hb_cmd, "nrf-heartbeat <5-3600>",
+DEFUN(cfg_n5g_nrf_hb, cfg_n5g_nrf_hb_cmd, "nrf-heartbeat <1-3600>",
       "heartBeatTimer asked for at registration (the NRF's answer wins)\n" "Seconds (default 10)\n")
 {
 	EIRD_CFG_APPLY_OR_RETURN();
