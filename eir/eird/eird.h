@@ -126,8 +126,9 @@ extern const struct eird_frontend *const eird_frontends[];
 
 void eird_counters_init(void);
 /* Decide one query that came on iface (its policy overrides apply): the
- * store's batch is opened on first use and closed by eird_batch_end()
- * (call it once per loop turn of each front end). */
+ * store's batch is opened on first use and closed by eird_batch_end(),
+ * which main.c calls after every loop turn; a front end may end it
+ * earlier (after each read). */
 void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res);
 void eird_batch_end(void);
 /* The database: opened at start and by the health timer (once a second,

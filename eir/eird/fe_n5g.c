@@ -40,6 +40,7 @@
 #include "hist.h"
 #include "n5g.h"
 #include "nrf.h"
+#include "pool.h"
 
 #define RBUF (64 * 1024)		/* one read */
 #define OUT_INITIAL (16 * 1024)
@@ -147,6 +148,9 @@ struct listen_cfg {
 };
 
 struct stream {
+	/* In its connection's list: nghttp2_session_del() frees its own
+	 * streams without the close callback, so conn_close() frees ours. */
+	struct llist_head list;
 	int32_t id;
 	bool get;		/* :method GET */
 	bool has_target;
@@ -165,6 +169,7 @@ struct stream {
 
 struct conn {
 	struct llist_head list;
+	struct llist_head streams;	/* struct stream: open, with our data */
 	struct osmo_fd ofd;
 	nghttp2_session *h2;
 	SSL *ssl;
@@ -215,13 +220,25 @@ static void ctr_inc(int i)
 
 /* ------------------------------------------------------------- lifecycle */
 
+static void stream_free(struct stream *st)
+{
+	llist_del(&st->list);
+	free(st->owned);
+	if (st->target != st->inline_target)
+		free(st->target);
+	pool_free(st);
+}
+
 static void conn_close(struct conn *c)
 {
+	struct stream *st, *tmp;
+
 	osmo_timer_del(&c->idle);
 	osmo_timer_del(&c->stall);
 	osmo_fd_unregister(&c->ofd);
-	/* The streams' memory goes in the close callbacks, inside this. */
 	nghttp2_session_del(c->h2);
+	llist_for_each_entry_safe(st, tmp, &c->streams, list)
+		stream_free(st);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	close(c->ofd.fd);
@@ -427,7 +444,10 @@ static const char *http_date(void)
 	return buf;
 }
 
-#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NO_COPY_NAME }
+/* Names and values outlive the frame: static strings, the stream's own
+ * content-length, the date buffer (rewritten in place, same length). */
+#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), \
+		   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE }
 
 static void submit(struct conn *c, struct stream *st, int status, const char *type, const char *body, size_t len,
 		   char *owned)
@@ -568,11 +588,12 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	st = malloc(sizeof(*st));
+	st = pool_malloc(sizeof(*st));
 	if (!st)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	memset(st, 0, offsetof(struct stream, inline_target));
 	st->id = f->hd.stream_id;
+	llist_add_tail(&st->list, &((struct conn *)user)->streams);
 	nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
 	return 0;
 }
@@ -646,8 +667,17 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 {
+	struct conn *c = user;
+
 	if (f->hd.type == NGHTTP2_RST_STREAM)
 		ctr_inc(CTR_TX_RST_STREAM);
+	/* nghttp2 ends a session that breaks the protocol with a GOAWAY
+	 * naming the error; the connection closes once it is written. */
+	if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
+		ctr_inc(CTR_CONN_PROTOCOL_ERROR);
+		LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2 protocol error: GOAWAY %s, closing\n", c->remote_addr,
+		     nghttp2_http2_strerror(f->goaway.error_code));
+	}
 	return 0;
 }
 
@@ -665,10 +695,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, 
 	}
 
 	if (st) {
-		free(st->owned);
-		if (st->target != st->inline_target)
-			free(st->target);
-		free(st);
+		stream_free(st);
 		nghttp2_session_set_stream_user_data(s, id, NULL);
 	}
 	return 0;
@@ -734,8 +761,9 @@ static int conn_read(struct conn *c)
 			}
 		}
 		c->last_rx_ns = c->read_ns = eird_now_ns();
+		/* The batch (one read transaction) ends after this loop turn,
+		 * in main.c: every connection read in it shares it. */
 		ssize_t used = nghttp2_session_mem_recv(c->h2, rbuf, (size_t)n);
-		eird_batch_end();
 		if (c->batch_answers) {
 			eir_hist_add_n(&N.latency, eird_now_ns() - c->read_ns, c->batch_answers);
 			c->batch_answers = 0;
@@ -754,13 +782,6 @@ static int conn_read(struct conn *c)
 		 * hold decrypted bytes select cannot see. */
 		if (!c->ssl || c->paused || !SSL_pending(c->ssl))
 			break;
-	}
-	if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2) && !pending(c)) {
-		/* nghttp2 ended the session (a protocol error: its GOAWAY
-		 * is written). */
-		ctr_inc(CTR_CONN_PROTOCOL_ERROR);
-		conn_close(c);
-		return -1;
 	}
 	return c->ssl ? settle(c) : 0;
 }
@@ -796,14 +817,40 @@ static void idle_cb(void *data)
 	conn_close(c);
 }
 
+static void *mem_malloc(size_t size, void *user)
+{
+	return pool_malloc(size);
+}
+
+static void mem_free(void *p, void *user)
+{
+	pool_free(p);
+}
+
+static void *mem_calloc(size_t nmemb, size_t size, void *user)
+{
+	return pool_calloc(nmemb, size);
+}
+
+static void *mem_realloc(void *p, size_t size, void *user)
+{
+	return pool_realloc(p, size);
+}
+
+/* nghttp2's many small allocations per request come from pool.c. */
+static nghttp2_mem h2_mem = { NULL, mem_malloc, mem_free, mem_calloc, mem_realloc };
+
 static int session_new(struct conn *c)
 {
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, N.max_streams },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, N.max_header_list },
+		/* Every answer is one small frame pair: no use for a client's
+		 * dependency tree (RFC 9218 2.1). */
+		{ NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
 	};
 
-	if (nghttp2_session_server_new2(&c->h2, N.cbs, c, N.opt))
+	if (nghttp2_session_server_new3(&c->h2, N.cbs, c, N.opt, &h2_mem))
 		return -ENOMEM;
 	if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, ARRAY_SIZE(iv)))
 		return -ENOMEM;
@@ -844,6 +891,7 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 	c = talloc_zero(g_eird->ctx, struct conn);
 	if (!c)
 		return -ENOMEM;
+	INIT_LLIST_HEAD(&c->streams);
 	snprintf(c->remote_addr, sizeof(c->remote_addr), ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
 	c->tls = lc && lc->tls;
 	c->overflow = N.n_conns >= N.max_conns;
@@ -984,9 +1032,10 @@ static int n5g_start(void *ctx)
 	nghttp2_session_callbacks_set_on_frame_send_callback(N.cbs, on_frame_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(N.cbs, on_stream_close);
 	nghttp2_option_new(&N.opt);
-	/* Streams beyond the limit are refused before our SETTINGS are
-	 * acknowledged too. */
 	nghttp2_option_set_max_deflate_dynamic_table_size(N.opt, 4096);
+	/* No RFC 7540 priority tree (SETTINGS_NO_RFC7540_PRIORITIES below):
+	 * a closed stream has nothing left to say, so it is freed at once. */
+	nghttp2_option_set_no_closed_streams(N.opt, 1);
 	llist_for_each_entry(l, &N.listens, list) {
 		l->link = osmo_stream_srv_link_create(ctx);
 		osmo_stream_srv_link_set_addr(l->link, l->addr);
@@ -1065,6 +1114,7 @@ static void n5g_stop(void)
 	if (N.ssl_ctx)
 		SSL_CTX_free(N.ssl_ctx);
 	N.ssl_ctx = NULL;
+	pool_trim();
 }
 
 static struct rate_ctr_group *n5g_counters(void)

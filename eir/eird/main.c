@@ -140,6 +140,9 @@ int main(int argc, char **argv)
 
 	while (!quit) {
 		osmo_select_main_ctx(0);
+		/* The answers of one turn share one read transaction: it ends
+		 * here at the latest, never held while eird waits. */
+		eird_batch_end();
 		if (reload) {
 			reload = 0;
 			eird_config_reload();

@@ -66,10 +66,21 @@ static int hexval(char c)
  * or -1 with *why set. */
 static int pct_decode(const char *s, size_t n, char *out, size_t outsz, const char **why)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
+	/* The common case, plain text that fits: copied in one tight loop
+	 * (decoding only ever shortens, so no bound per octet). */
+	if (n < outsz) {
+		for (; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '%' || c < 0x20 || c == 0x7f)
+				break;
+			out[i] = (char)c;
+		}
+		o = i;
+	}
+	for (; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
 
 		if (c == '%') {
 			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
@@ -79,7 +90,7 @@ static int pct_decode(const char *s, size_t n, char *out, size_t outsz, const ch
 				*why = "a '%' not followed by two hex digits";
 				return -1;
 			}
-			c = hi * 16 + lo;
+			c = (unsigned)(hi * 16 + lo);
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f) {
@@ -94,6 +105,21 @@ static int pct_decode(const char *s, size_t n, char *out, size_t outsz, const ch
 	}
 	out[o] = '\0';
 	return (int)o;
+}
+
+/* The parameter a decoded name is, or P_COUNT. */
+static int param_of(const char *name, int len)
+{
+	switch (len) {
+	case 3:
+		return memcmp(name, "pei", 3) ? P_COUNT : P_PEI;
+	case 4:
+		return !memcmp(name, "supi", 4) ? P_SUPI : !memcmp(name, "gpsi", 4) ? P_GPSI : P_COUNT;
+	case 18:
+		return memcmp(name, "supported-features", 18) ? P_COUNT : P_FEATURES;
+	default:
+		return P_COUNT;
+	}
 }
 
 /* Printable ASCII only, for names echoed in invalidParams and logs. */
@@ -248,11 +274,16 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 	const char *q = memchr(target, '?', len), *end = target + len;
 	size_t plen = q ? (size_t)(q - target) : len;
 	bool seen[P_COUNT] = { false };
-	char name[64], value[N5G_VALUE_MAX + 1];
+	char name[64], feat[N5G_VALUE_MAX + 1];
 	enum n5g_err e;
 
-	memset(req, 0, sizeof(*req));
-	if (plen != strlen(N5G_API_PATH) || memcmp(target, N5G_API_PATH, plen)) {
+	/* Field by field: the request is parsed for every query. */
+	req->pei_kind = N5G_PEI_OTHER;
+	req->q = (struct eir_query){ 0 };
+	req->has_supi = req->has_gpsi = false;
+	req->pei[0] = req->supi[0] = req->gpsi[0] = req->param[0] = '\0';
+	req->reason = NULL;
+	if (plen != sizeof(N5G_API_PATH) - 1 || memcmp(target, N5G_API_PATH, plen)) {
 		req->reason = "no such resource";
 		return N5G_ERR_PATH;
 	}
@@ -261,6 +292,7 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 		const char *eq = memchr(s, '=', (size_t)(stop - s));
 		const char *vs = eq ? eq + 1 : stop;
 		const char *why = NULL;
+		char *value;
 		int p, nl, vl;
 
 		if (stop == s) {	/* an empty piece: "a=1&&b=2" */
@@ -268,10 +300,8 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 			continue;
 		}
 		nl = pct_decode(s, (size_t)((eq ? eq : stop) - s), name, sizeof(name), &why);
-		for (p = 0; nl >= 0 && p < P_COUNT; p++)
-			if (!strcmp(name, param_names[p]))
-				break;
-		if (nl < 0 || p == P_COUNT) {
+		p = nl < 0 ? P_COUNT : param_of(name, nl);
+		if (p == P_COUNT) {
 			sanitise(s, (size_t)((eq ? eq : stop) - s), req->param, sizeof(req->param));
 			req->reason = "not a parameter of GetEquipmentStatus";
 			return N5G_ERR_PARAM_UNKNOWN;
@@ -282,23 +312,23 @@ enum n5g_err n5g_parse_target(const char *target, size_t len, unsigned imei_flag
 			return N5G_ERR_PARAM_DUPLICATE;
 		}
 		seen[p] = true;
-		vl = pct_decode(vs, (size_t)(stop - vs), value, sizeof(value), &why);
+		/* Decoded straight into the request, where the logs find it. */
+		value = p == P_PEI ? req->pei : p == P_SUPI ? req->supi : p == P_GPSI ? req->gpsi : feat;
+		vl = pct_decode(vs, (size_t)(stop - vs), value, N5G_VALUE_MAX + 1, &why);
 		if (vl < 0) {
+			value[0] = '\0';
 			req->reason = why;
 			return incorrect[p];
 		}
 		switch (p) {
 		case P_PEI:
-			memcpy(req->pei, value, (size_t)vl + 1);
 			e = parse_pei(value, (size_t)vl, imei_flags, req);
 			break;
 		case P_SUPI:
-			memcpy(req->supi, value, (size_t)vl + 1);
 			req->has_supi = true;
 			e = parse_supi(value, (size_t)vl, req);
 			break;
 		case P_GPSI:
-			memcpy(req->gpsi, value, (size_t)vl + 1);
 			req->has_gpsi = true;
 			e = parse_gpsi(value, (size_t)vl, req);
 			break;

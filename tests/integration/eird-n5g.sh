@@ -74,6 +74,8 @@ run_checker "h2 ping" $PY "$T/n5g_h2.py" ping "$NPORT"
 run_checker "h2 multiplex" $PY "$T/n5g_h2.py" multiplex "$NPORT" 35209900176148 99000000000000
 run_checker "h2 refuse" $PY "$T/n5g_h2.py" refuse "$NPORT" 128
 run_checker "h2 idle" $PY "$T/n5g_h2.py" idle "$NPORT" 3
+run_checker "h2 protocol" $PY "$T/n5g_h2.py" protocol "$NPORT"
+[ "$(stat_of n5g_conn_protocol_error)" = 3 ] && ok || bad "n5g_conn_protocol_error: $(stat_of n5g_conn_protocol_error), want 3"
 run_checker "h2 abuse" $PY "$T/n5g_h2.py" abuse "$NPORT" 3
 
 # -- h2load: a smoke run over a list of URIs, no errors

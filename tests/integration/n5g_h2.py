@@ -11,6 +11,8 @@ that misbehave. One subcommand per check; each prints "N passed, M failed"
   n5g_h2.py idle PORT SECONDS                 (GOAWAY after SECONDS of silence)
   n5g_h2.py congestion PORT MAX_CONNECTIONS   (the next one gets 503 NF_CONGESTION)
   n5g_h2.py goaway PORT PIDFILE               (SIGTERM: answers, then GOAWAY NO_ERROR)
+  n5g_h2.py protocol PORT                     (HTTP/1.1, and broken HTTP/2: GOAWAY
+                                               PROTOCOL_ERROR or a close, no answer)
   n5g_h2.py abuse PORT IDLE_SECONDS           (a half frame and a peer that opens
                                                10,000 streams without reading do not
                                                slow a third connection)
@@ -288,6 +290,53 @@ def cmd_goaway(port, pidfile):
     ok(c.closed, "closed after the GOAWAY")
 
 
+def read_until_closed(s, timeout=3.0):
+    data, end = b"", time.monotonic() + timeout
+    while time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            return data, False
+        except ConnectionResetError:
+            return data, True
+        if not d:
+            return data, True
+        data += d
+    return data, False
+
+
+def goaway_code(data):
+    """The error code of the first GOAWAY among the frames in data."""
+    while len(data) >= 9:
+        ln, ft = int.from_bytes(data[:3], "big"), data[3]
+        if ft == 7 and len(data) >= 9 + 8:
+            return int.from_bytes(data[13:17], "big")
+        data = data[9 + ln:]
+    return None
+
+
+def cmd_protocol(port):
+    # HTTP/1.1 on the h2c port: not a preface; closed without an answer.
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"GET /n5g-eir-eic/v1/equipment-status?pei=imei-490154203237518 HTTP/1.1\r\nHost: x\r\n\r\n")
+    data, closed = read_until_closed(s)
+    ok(closed and b"HTTP/1.1 200" not in data, f"HTTP/1.1 on the h2c port: closed={closed} {data[:60]!r}")
+    # DATA on stream 0 (RFC 9113 6.1): a connection error PROTOCOL_ERROR.
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(0, 0, 0, b"xx"))
+    data, closed = read_until_closed(s)
+    ok(goaway_code(data) == 1 and closed, f"DATA on stream 0: GOAWAY code {goaway_code(data)}, closed={closed}")
+    # A HEADERS block that is not HPACK: COMPRESSION_ERROR (9).
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(1, 0x5, 1, b"\xff\xff\xff\xff\xff"))
+    data, closed = read_until_closed(s)
+    ok(goaway_code(data) == 9 and closed, f"bad HPACK: GOAWAY code {goaway_code(data)}, closed={closed}")
+    # The server still serves.
+    r = Client(port).get("pei=imei-490154203237518")
+    ok(r is not None and r["status"] == 200, "a request after the broken peers")
+
+
 def latency_probe(port, seconds):
     c = Client(port)
     c.get("pei=imei-490154203237518")
@@ -368,6 +417,8 @@ def main():
         cmd_congestion(port, int(args[1]))
     elif cmd == "goaway":
         cmd_goaway(port, args[1])
+    elif cmd == "protocol":
+        cmd_protocol(port)
     elif cmd == "abuse":
         cmd_abuse(port, int(args[1]))
     else:
