@@ -222,6 +222,12 @@ void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_res
 		failure_alarm(res->store_err);
 }
 
+void eird_count_branch(enum eir_branch b)
+{
+	if (g_eird->cfg.counting)
+		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, b));
+}
+
 void eird_batch_end(void)
 {
 	if (in_batch)

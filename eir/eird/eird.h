@@ -131,6 +131,9 @@ void eird_counters_init(void);
  * earlier (after each read). */
 void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res);
 void eird_batch_end(void);
+/* Count a branch decided without eird_check() (a 5G PEI that is no IMEI
+ * gets the unknown outcome without a lookup). */
+void eird_count_branch(enum eir_branch b);
 /* The database: opened at start and by the health timer (once a second,
  * with a rate-limited alarm while it cannot be). Readers outside a batch
  * (the stats socket) use eird_meta(). */

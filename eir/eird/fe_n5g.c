@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include "hist.h"
 #include "n5g.h"
 #include "nrf.h"
+#include "profile.h"
 #include "pool.h"
 
 #define RBUF (64 * 1024)		/* one read */
@@ -48,6 +50,9 @@
 #define MAX_TARGET 2048			/* longer request targets: 414 */
 #define OVERFLOW_CONNS 16		/* over max-connections: served 503, then closed */
 #define STOP_WAIT_MS 1000		/* at shutdown: to write the GOAWAYs and last answers */
+#define LINGER_MS 2000			/* after our FIN: reading what the peer still sends */
+#define FIRST_REQUEST_S 10		/* TLS handshake, preface and first request within this */
+#define FD_RESERVE 64			/* descriptors kept for all but N5g-eir connections */
 
 enum {
 	CTR_RX_REQUEST,
@@ -178,7 +183,12 @@ struct conn {
 	bool goaway;		/* GOAWAY submitted: close when done */
 	bool paused;
 	bool tls_up;		/* the TLS handshake is done */
-	char remote_addr[INET6_ADDRSTRLEN + 8];
+	bool served;		/* a first request came */
+	bool closing;		/* GOAWAY after idle: closed when written, or soon */
+	bool lingering;		/* our side shut: reading until the peer's FIN */
+	uint64_t accepted_ns;
+	char remote_addr[INET6_ADDRSTRLEN + 8];	/* address:port, for the logs */
+	char host[INET6_ADDRSTRLEN];		/* the address alone */
 	char agent[48];		/* the peer's user-agent, for the NOC */
 	uint8_t *obuf;
 	size_t ooff, olen, ocap;
@@ -250,6 +260,36 @@ static void conn_close(struct conn *c)
 	ctr_inc(CTR_CONN_CLOSED);
 	LOGP(DN5G, LOGL_INFO, "%s: connection closed\n", c->remote_addr);
 	talloc_free(c);
+}
+
+/* Close without a reset: what was written stays in flight after our FIN,
+ * and what the peer still sends is read and dropped until its FIN, or
+ * LINGER_MS. (close() with unread input would send an RST, and the peer
+ * could lose the last answers and the GOAWAY.) */
+static void conn_linger(struct conn *c)
+{
+	if (c->lingering)
+		return;
+	if (c->ssl && c->tls_up)
+		SSL_shutdown(c->ssl);	/* close_notify; its answer is not awaited */
+	shutdown(c->ofd.fd, SHUT_WR);
+	c->lingering = true;
+	osmo_timer_del(&c->stall);
+	osmo_fd_write_disable(&c->ofd);
+	osmo_fd_read_enable(&c->ofd);
+	osmo_timer_schedule(&c->idle, LINGER_MS / 1000, (LINGER_MS % 1000) * 1000);
+}
+
+/* Read and drop: 1 while the peer's side is open, 0 at its FIN or an error. */
+static int linger_read(struct conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->ofd.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 1 : 0;
+	}
 }
 
 /* ------------------------------------------------------------- output */
@@ -352,10 +392,12 @@ static int out_write(struct conn *c)
 
 static void stall_cb(void *data)
 {
+	static struct eird_ratelimit rl;
 	struct conn *c = data;
 
-	LOGP(DN5G, LOGL_ERROR, "%s: does not read its answers (%zu bytes unread for %u s), closing\n",
-	     c->remote_addr, pending(c), N.idle_timeout);
+	if (eird_ratelimit_due(&rl, 1000000000ULL, NULL))
+		LOGP(DN5G, LOGL_ERROR, "%s: does not read its answers (%zu bytes unread for %u s), closing\n",
+		     c->remote_addr, pending(c), N.idle_timeout);
 	ctr_inc(CTR_CONN_STALLED);
 	conn_close(c);
 }
@@ -390,10 +432,8 @@ static int settle(struct conn *c)
 		osmo_timer_del(&c->stall);
 		osmo_fd_read_enable(&c->ofd);
 	}
-	if (!pending(c) && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2)) {
-		conn_close(c);
-		return -1;
-	}
+	if (!pending(c) && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
+		conn_linger(c);	/* the session is over: GOAWAY sent or received */
 	return 0;
 }
 
@@ -492,6 +532,12 @@ static void submit_problem(struct conn *c, struct stream *st, int status, const 
 	submit(c, st, status, "application/problem+json", b, len, b);
 }
 
+/* Request text as it may go to a log: printable, bounded. */
+static const char *printable(const char *s, char *buf, size_t sz)
+{
+	return osmo_escape_str_buf(s, -1, buf, sz);
+}
+
 static const char *pei_kind_name(enum n5g_pei_kind k)
 {
 	switch (k) {
@@ -510,6 +556,7 @@ static void answer(struct conn *c, struct stream *st)
 	const char *body;
 	size_t len;
 
+	c->served = true;
 	if (g_eird->cfg.counting)
 		ctr_inc(CTR_RX_REQUEST);
 	if (c->overflow) {
@@ -559,13 +606,20 @@ static void answer(struct conn *c, struct stream *st)
 		ctr_inc(CTR_PEI_NOT_IMEI);
 		v = ip->unknown_imei >= 0 ? (enum eir_verdict)ip->unknown_imei : g_eird->cfg.policy.unknown_imei;
 		res = (struct eir_result){ .verdict = v, .branch = EIR_BR_UNKNOWN };
-		LOGP(DN5G, LOGL_INFO, "%s: pei %s is a %s: answered as unknown-imei (%s)\n", c->remote_addr, req.pei,
-		     pei_kind_name(req.pei_kind), eir_verdict_name(v));
+		eird_count_branch(EIR_BR_UNKNOWN);
+		if (log_check_level(DN5G, LOGL_INFO)) {
+			char pb[200];
+			LOGP(DN5G, LOGL_INFO, "%s: pei %s is a %s: answered as unknown-imei (%s)\n", c->remote_addr,
+			     printable(req.pei, pb, sizeof(pb)), pei_kind_name(req.pei_kind), eir_verdict_name(v));
+		}
 	}
-	if (log_check_level(DN5G, LOGL_DEBUG))
-		LOGP(DN5G, LOGL_DEBUG, "%s: pei %s supi %s gpsi %s -> %s (%s)\n", c->remote_addr, req.pei,
-		     req.has_supi ? req.supi : "-", req.has_gpsi ? req.gpsi : "-", eir_verdict_name(v),
+	if (log_check_level(DN5G, LOGL_DEBUG)) {
+		char pb[200], sb[200], gb[200];
+		LOGP(DN5G, LOGL_DEBUG, "%s: pei %s supi %s gpsi %s -> %s (%s)\n", c->remote_addr,
+		     printable(req.pei, pb, sizeof(pb)), req.has_supi ? printable(req.supi, sb, sizeof(sb)) : "-",
+		     req.has_gpsi ? printable(req.gpsi, gb, sizeof(gb)) : "-", eir_verdict_name(v),
 		     eir_branch_name(res.branch));
+	}
 	if (g_eird->cfg.counting) {
 		ctr_inc(v == EIR_WHITELISTED ? CTR_TX_WHITELISTED : v == EIR_BLACKLISTED ? CTR_TX_BLACKLISTED :
 			v == EIR_GREYLISTED ? CTR_TX_GREYLISTED : CTR_TX_UNKNOWN);
@@ -674,8 +728,11 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	/* nghttp2 ends a session that breaks the protocol with a GOAWAY
 	 * naming the error; the connection closes once it is written. */
 	if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
+		static struct eird_ratelimit rl;
+
 		ctr_inc(CTR_CONN_PROTOCOL_ERROR);
-		LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2 protocol error: GOAWAY %s, closing\n", c->remote_addr,
+		if (eird_ratelimit_due(&rl, 1000000000ULL, NULL))
+			LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2 protocol error: GOAWAY %s, closing\n", c->remote_addr,
 		     nghttp2_http2_strerror(f->goaway.error_code));
 	}
 	return 0;
@@ -707,6 +764,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error_code, 
  * complete request), then write. -1 when the connection is gone. */
 static int conn_read(struct conn *c)
 {
+	static struct eird_ratelimit tls_rl, proto_rl;
 	ssize_t n;
 
 	/* TLS: the handshake first, on its own, so that only it decides
@@ -718,15 +776,33 @@ static int conn_read(struct conn *c)
 			int e = SSL_get_error(c->ssl, r);
 			unsigned long err = ERR_peek_error();
 
-			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			if (e == SSL_ERROR_WANT_READ)
 				return 0;
+			if (e == SSL_ERROR_WANT_WRITE) {
+				osmo_fd_write_enable(&c->ofd);
+				return 0;
+			}
 			if (err && ERR_GET_REASON(err) != SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 				ctr_inc(CTR_TLS_HANDSHAKE_FAILED);
-				LOGP(DN5G, LOGL_NOTICE, "%s: TLS handshake failed: %s\n", c->remote_addr,
-				     ERR_reason_error_string(err));
+				if (eird_ratelimit_due(&tls_rl, 1000000000ULL, NULL))
+					LOGP(DN5G, LOGL_NOTICE, "%s: TLS handshake failed: %s\n", c->remote_addr,
+					     ERR_reason_error_string(err));
 			} else {
 				LOGP(DN5G, LOGL_INFO, "%s: closed during the TLS handshake\n", c->remote_addr);
 			}
+			conn_close(c);
+			return -1;
+		}
+		const unsigned char *proto = NULL;
+		unsigned plen = 0;
+
+		/* A client that offered no ALPN at all was not refused by
+		 * the callback: HTTP/2 over TLS needs h2 (RFC 9113 3.2). */
+		SSL_get0_alpn_selected(c->ssl, &proto, &plen);
+		if (plen != 2 || memcmp(proto, "h2", 2)) {
+			ctr_inc(CTR_TLS_HANDSHAKE_FAILED);
+			if (eird_ratelimit_due(&tls_rl, 1000000000ULL, NULL))
+				LOGP(DN5G, LOGL_NOTICE, "%s: TLS without ALPN h2, closing\n", c->remote_addr);
 			conn_close(c);
 			return -1;
 		}
@@ -764,32 +840,49 @@ static int conn_read(struct conn *c)
 		/* The batch (one read transaction) ends after this loop turn,
 		 * in main.c: every connection read in it shares it. */
 		ssize_t used = nghttp2_session_mem_recv(c->h2, rbuf, (size_t)n);
-		if (c->batch_answers) {
-			eir_hist_add_n(&N.latency, eird_now_ns() - c->read_ns, c->batch_answers);
-			c->batch_answers = 0;
-		}
 		if (used < 0) {
 			ctr_inc(CTR_CONN_PROTOCOL_ERROR);
-			LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2: %s, closing\n", c->remote_addr, nghttp2_strerror((int)used));
+			if (eird_ratelimit_due(&proto_rl, 1000000000ULL, NULL))
+				LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2: %s, closing\n", c->remote_addr,
+				     nghttp2_strerror((int)used));
 			(void)pump(c, true);
 			(void)out_write(c);
-			conn_close(c);
+			conn_linger(c);
 			return -1;
 		}
 		if (settle(c) < 0)
 			return -1;
+		/* The answers of this read are written (or queued): their
+		 * latency inside eird, one clock reading per read. */
+		if (c->batch_answers) {
+			eir_hist_add_n(&N.latency, eird_now_ns() - c->read_ns, c->batch_answers);
+			c->batch_answers = 0;
+		}
+		if (c->lingering)
+			return 0;
 		/* Plain TCP: once per readiness (select comes back). TLS may
 		 * hold decrypted bytes select cannot see. */
 		if (!c->ssl || c->paused || !SSL_pending(c->ssl))
 			break;
 	}
-	return c->ssl ? settle(c) : 0;
+	return c->ssl && !c->lingering ? settle(c) : 0;
 }
 
 static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 {
 	struct conn *c = ofd->data;
 
+	if (c->lingering) {
+		if ((what & OSMO_FD_READ) && !linger_read(c))
+			conn_close(c);
+		return 0;
+	}
+	if ((what & OSMO_FD_WRITE) && c->ssl && !c->tls_up) {
+		/* The handshake wanted to write: go on with it. */
+		osmo_fd_write_disable(&c->ofd);
+		conn_read(c);
+		return 0;
+	}
 	if (what & OSMO_FD_WRITE) {
 		if (settle(c) < 0)
 			return 0;
@@ -801,20 +894,41 @@ static int conn_cb(struct osmo_fd *ofd, unsigned int what)
 
 static void idle_cb(void *data)
 {
+	static struct eird_ratelimit rl;
 	struct conn *c = data;
-	uint64_t idle_s = (eird_now_ns() - c->last_rx_ns) / 1000000000ULL;
+	uint64_t now = eird_now_ns(), idle_s = (now - c->last_rx_ns) / 1000000000ULL;
 
-	if (idle_s < N.idle_timeout) {
-		osmo_timer_schedule(&c->idle, N.idle_timeout - (unsigned)idle_s, 0);
+	/* The end of a linger, or of a GOAWAY that did not get written. */
+	if (c->lingering || c->closing) {
+		conn_close(c);
+		return;
+	}
+	if (!c->served && now - c->accepted_ns >= FIRST_REQUEST_S * 1000000000ULL) {
+		if (eird_ratelimit_due(&rl, 1000000000ULL, NULL))
+			LOGP(DN5G, LOGL_NOTICE, "%s: no request within %u s of the connect, closing\n", c->remote_addr,
+			     FIRST_REQUEST_S);
+		ctr_inc(CTR_CONN_IDLE);
+		conn_close(c);
+		return;
+	}
+	if (!N.idle_timeout || idle_s < N.idle_timeout) {
+		unsigned next = N.idle_timeout ? N.idle_timeout - (unsigned)idle_s : FIRST_REQUEST_S;
+
+		if (!c->served && next > FIRST_REQUEST_S)
+			next = FIRST_REQUEST_S;
+		if (N.idle_timeout || !c->served)
+			osmo_timer_schedule(&c->idle, next, 0);
 		return;
 	}
 	LOGP(DN5G, LOGL_INFO, "%s: idle for %u s, closing\n", c->remote_addr, N.idle_timeout);
 	ctr_inc(CTR_CONN_IDLE);
 	nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
 			      NGHTTP2_NO_ERROR, NULL, 0);
-	(void)pump(c, true);
-	(void)out_write(c);
-	conn_close(c);
+	c->closing = true;
+	if (settle(c) < 0)
+		return;
+	if (!c->lingering)	/* the peer does not take the GOAWAY: not for long */
+		osmo_timer_schedule(&c->idle, LINGER_MS / 1000, (LINGER_MS % 1000) * 1000);
 }
 
 static void *mem_malloc(size_t size, void *user)
@@ -893,6 +1007,7 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 		return -ENOMEM;
 	INIT_LLIST_HEAD(&c->streams);
 	snprintf(c->remote_addr, sizeof(c->remote_addr), ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->tls = lc && lc->tls;
 	c->overflow = N.n_conns >= N.max_conns;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -922,17 +1037,21 @@ static int accept_cb(struct osmo_stream_srv_link *link, int fd)
 		return -ENOMEM;
 	}
 	if (c->overflow) {
+		static struct eird_ratelimit rl;
+
 		N.n_overflow++;
-		LOGP(DN5G, LOGL_ERROR, "%s: over max-connections (%u): answering 503 NF_CONGESTION\n", c->remote_addr,
-		     N.max_conns);
+		if (eird_ratelimit_due(&rl, 1000000000ULL, NULL))
+			LOGP(DN5G, LOGL_ERROR, "%s: over max-connections (%u): answering 503 NF_CONGESTION\n",
+			     c->remote_addr, N.max_conns);
 	} else {
 		N.n_conns++;
 	}
-	c->last_rx_ns = eird_now_ns();
+	c->last_rx_ns = c->accepted_ns = eird_now_ns();
 	osmo_timer_setup(&c->idle, idle_cb, c);
 	osmo_timer_setup(&c->stall, stall_cb, c);
-	if (N.idle_timeout)
-		osmo_timer_schedule(&c->idle, N.idle_timeout, 0);
+	/* The first request must come soon; then idle-timeout rules. */
+	osmo_timer_schedule(&c->idle, N.idle_timeout && N.idle_timeout < FIRST_REQUEST_S ? N.idle_timeout :
+			    FIRST_REQUEST_S, 0);
 	llist_add_tail(&c->list, &N.conns);
 	ctr_inc(CTR_CONN_ACCEPTED);
 	LOGP(DN5G, LOGL_INFO, "%s: connected%s\n", c->remote_addr, c->tls ? " (TLS)" : "");
@@ -974,7 +1093,10 @@ static int tls_init(void)
 	if (!N.ssl_ctx)
 		return -ENOMEM;
 	SSL_CTX_set_min_proto_version(N.ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(N.ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_options(N.ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* TLS 1.2: ephemeral key exchange and AEAD only, as RFC 9113 9.2.2
+	 * asks of HTTP/2 (TLS 1.3's suites all are). */
+	SSL_CTX_set_cipher_list(N.ssl_ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
 	SSL_CTX_set_mode(N.ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				    SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(N.ssl_ctx, alpn_cb, NULL);
@@ -1015,12 +1137,38 @@ static int nrf_begin(void *ctx)
 	return 0;
 }
 
+/* Every connection is a descriptor: with too few, accept() fails and the
+ * listener stays readable (libosmo-netif retries it each turn). Raise the
+ * soft limit to the hard one, and serve no more connections than fit. */
+static void fd_budget(void)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)N.max_conns + OVERFLOW_CONNS + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need) {
+		unsigned fit = rl.rlim_cur > OVERFLOW_CONNS + FD_RESERVE ?
+			       (unsigned)(rl.rlim_cur - OVERFLOW_CONNS - FD_RESERVE) : 1;
+		LOGP(DN5G, LOGL_ERROR, "n5g: max-connections %u needs %llu file descriptors, the limit is %llu "
+		     "(LimitNOFILE, ulimit -n): serving at most %u connections\n", N.max_conns,
+		     (unsigned long long)need, (unsigned long long)rl.rlim_cur, fit);
+		N.max_conns = fit;
+	}
+}
+
 static int n5g_start(void *ctx)
 {
 	struct listen_cfg *l;
 
 	if (llist_empty(&N.listens))
 		return 0;
+	fd_budget();
 	llist_for_each_entry(l, &N.listens, list)
 		if (l->tls && !N.ssl_ctx && tls_init() < 0)
 			return -EINVAL;
@@ -1055,55 +1203,96 @@ static int n5g_start(void *ctx)
 	return 0;
 }
 
-/* A clean stop: deregister (AMFs stop choosing us), stop accepting, then
- * GOAWAY on every connection with the answers already given written out,
- * waiting at most STOP_WAIT_MS for slow readers. */
+/* At the stop, without the event loop: read what the peer sends (its
+ * WINDOW_UPDATEs let the last answers out), write, and once a session
+ * has nothing left to write, shut our side and read until the peer's
+ * FIN. 0 while the connection goes on, -1 when it is closed. */
+static int stop_step(struct conn *c, short revents)
+{
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (c->lingering) {
+			if (!linger_read(c)) {
+				conn_close(c);
+				return -1;
+			}
+		} else {
+			for (;;) {
+				ssize_t n = c->ssl ? SSL_read(c->ssl, rbuf, sizeof(rbuf)) :
+					    recv(c->ofd.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+				if (n <= 0) {
+					if (c->ssl ? SSL_get_error(c->ssl, (int)n) == SSL_ERROR_WANT_READ :
+						     n < 0 && (errno == EAGAIN || errno == EINTR))
+						break;
+					conn_close(c);
+					return -1;
+				}
+				(void)nghttp2_session_mem_recv(c->h2, rbuf, (size_t)n);
+			}
+		}
+	}
+	if (c->lingering)
+		return 0;
+	if (pump(c, true) < 0 || out_write(c) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (!pending(c) && !nghttp2_session_want_write(c->h2))
+		conn_linger(c);
+	return 0;
+}
+
+/* A clean stop: no new connection; GOAWAY on every connection, after the
+ * answers already given, naming the last stream processed; then the
+ * deregistration from the NRF (AMFs stop choosing us; at most 2 s); then
+ * STOP_WAIT_MS for the answers and GOAWAYs to be read, and each
+ * connection closed without a reset. */
 static void n5g_stop(void)
 {
 	struct listen_cfg *l;
 	struct conn *c, *tmp;
+	struct pollfd *pfd;
+	struct conn **polled;
 	uint64_t deadline;
+	unsigned cap = N.n_conns + N.n_overflow;
 
-	if (N.nrf_running) {
-		nrf_stop();
-		N.nrf_running = false;
-	}
 	llist_for_each_entry(l, &N.listens, list) {
 		if (l->link)
 			osmo_stream_srv_link_destroy(l->link);
 		l->link = NULL;
 	}
-	llist_for_each_entry(c, &N.conns, list) {
-		/* The answers given first, then the GOAWAY naming the last
-		 * stream answered. */
+	llist_for_each_entry_safe(c, tmp, &N.conns, list) {
+		if (c->lingering)
+			continue;
 		(void)pump(c, true);
 		nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
 				      NGHTTP2_NO_ERROR, NULL, 0);
-		(void)pump(c, true);
+		(void)stop_step(c, 0);
 	}
+	if (N.nrf_running) {
+		nrf_stop();
+		N.nrf_running = false;
+	}
+	pfd = talloc_array(g_eird->ctx, struct pollfd, cap ? cap : 1);
+	polled = talloc_array(g_eird->ctx, struct conn *, cap ? cap : 1);
 	deadline = eird_now_ns() + STOP_WAIT_MS * 1000000ULL;
-	while (!llist_empty(&N.conns) && eird_now_ns() < deadline) {
-		struct pollfd pfd[64];
-		struct conn *polled[64];
+	while (pfd && polled && !llist_empty(&N.conns) && eird_now_ns() < deadline) {
 		unsigned n = 0;
 
-		llist_for_each_entry_safe(c, tmp, &N.conns, list) {
-			int r = out_write(c);
-			if (r != 0) {
-				if (c->ssl && r > 0)
-					SSL_shutdown(c->ssl);
-				conn_close(c);
-				continue;
-			}
-			if (n < ARRAY_SIZE(pfd)) {
-				pfd[n] = (struct pollfd){ .fd = c->ofd.fd, .events = POLLOUT | POLLIN };
-				polled[n++] = c;
-			}
+		llist_for_each_entry(c, &N.conns, list) {
+			if (n == cap)
+				break;
+			pfd[n] = (struct pollfd){ .fd = c->ofd.fd,
+						  .events = POLLIN | (!c->lingering && pending(c) ? POLLOUT : 0) };
+			polled[n++] = c;
 		}
-		if (n)
-			(void)poll(pfd, n, 50);
-		(void)polled;
+		if (poll(pfd, n, 20) <= 0)
+			continue;
+		for (unsigned i = 0; i < n; i++)
+			if (pfd[i].revents)
+				(void)stop_step(polled[i], pfd[i].revents);
 	}
+	talloc_free(pfd);
+	talloc_free(polled);
 	llist_for_each_entry_safe(c, tmp, &N.conns, list)
 		conn_close(c);
 	if (N.cbs)
@@ -1127,27 +1316,67 @@ static struct eir_hist *n5g_latency(void)
 	return N.ctrs ? &N.latency : NULL;
 }
 
-static void n5g_foreach_peer(eird_peer_fn fn, void *ctx)
+static const char *conn_state(const struct conn *c)
+{
+	return c->lingering ? "closing" : c->overflow ? "congested" : c->paused ? "stalled" :
+	       c->ssl && !c->tls_up ? "tls-handshake" : "open";
+}
+
+static void nrf_peer(eird_peer_fn fn, void *ctx)
+{
+	struct nrf_status st;
+	struct eird_peer e;
+
+	if (!N.nrf_running)
+		return;
+	nrf_get_status(&st);
+	e = (struct eird_peer){ .host = "nrf", .addr = st.uri, .state = st.state, .up = st.registered };
+	fn(ctx, &e);
+}
+
+/* Every connection, then the NRF: the VTY's view. */
+static void each_connection(eird_peer_fn fn, void *ctx)
 {
 	struct eird_peer e;
 	struct conn *c;
 
 	llist_for_each_entry(c, &N.conns, list) {
-		e = (struct eird_peer){
-			.host = c->agent[0] ? c->agent : "-", .addr = c->remote_addr,
-			.state = c->overflow ? "congested" : c->paused ? "stalled" :
-				 c->ssl && !c->tls_up ? "tls-handshake" : "open",
-			.up = !c->overflow,
-		};
+		e = (struct eird_peer){ .host = c->agent[0] ? c->agent : "-", .addr = c->remote_addr,
+					.state = conn_state(c), .up = !c->overflow && !c->lingering };
 		fn(ctx, &e);
 	}
-	if (N.nrf_running) {
-		struct nrf_status st;
+	nrf_peer(fn, ctx);
+}
 
-		nrf_get_status(&st);
-		e = (struct eird_peer){ .host = "nrf", .addr = st.uri, .state = st.state, .up = st.registered };
-		fn(ctx, &e);
+/* The stats' view: one peer per client address (an AMF opens many
+ * connections, each from a new port: one series each would grow the
+ * NOC's time series without end), up while one of its connections is
+ * served; then the NRF. Quadratic in the connections, which are bounded
+ * by max-connections; asked once a second at most. */
+static void n5g_foreach_peer(eird_peer_fn fn, void *ctx)
+{
+	struct conn *c, *d;
+
+	llist_for_each_entry(c, &N.conns, list) {
+		bool seen = false, up = false;
+
+		llist_for_each_entry(d, &N.conns, list) {
+			if (strcmp(d->host, c->host))
+				continue;
+			if (d == c)
+				break;
+			seen = true;	/* an earlier connection spoke for it */
+			break;
+		}
+		if (seen)
+			continue;
+		for (d = c; &d->list != &N.conns; d = llist_entry(d->list.next, struct conn, list))
+			if (!strcmp(d->host, c->host))
+				up |= !d->overflow && !d->lingering;
+		fn(ctx, &(struct eird_peer){ .host = c->agent[0] ? c->agent : "-", .addr = c->host,
+					     .state = up ? "open" : conn_state(c), .up = up });
 	}
+	nrf_peer(fn, ctx);
 }
 
 /* ------------------------------------------------------------- VTY */
@@ -1298,6 +1527,10 @@ DEFUN(cfg_n5g_nrf_adv, cfg_n5g_nrf_adv_cmd, "nrf-advertise ADDR",
 DEFUN(cfg_n5g_nrf_id, cfg_n5g_nrf_id_cmd, "nrf-instance-id UUID",
       "nfInstanceId to register with (default: one kept in the database directory)\n" "UUID\n")
 {
+	if (!nrf_uuid_valid(argv[0])) {
+		vty_out(vty, "%% not a UUID: %s%s", argv[0], VTY_NEWLINE);
+		return CMD_WARNING;
+	}
 	EIRD_CFG_APPLY_OR_RETURN();
 	osmo_talloc_replace_string(g_eird->ctx, &N.nrf_instance_id, argv[0]);
 	return CMD_SUCCESS;
@@ -1335,7 +1568,7 @@ DEFUN(show_n5g_conns, show_n5g_conns_cmd, "show n5g connections",
       SHOW_STR "N5g-eir front end\n" "HTTP/2 connections (and the NRF), with their state\n")
 {
 	vty_out(vty, "%-40s %-48s %s%s", "address", "user-agent", "state", VTY_NEWLINE);
-	n5g_foreach_peer(vty_conn_line, vty);
+	each_connection(vty_conn_line, vty);
 	return CMD_SUCCESS;
 }
 
@@ -1431,7 +1664,7 @@ const struct eird_frontend eird_fe_n5g = {
 	.counters = n5g_counters,
 	.latency = n5g_latency,
 	.foreach_peer = n5g_foreach_peer,
-	.latency_key = "latency",
+	.latency_key = "n5g_latency",
 	.latency_json = "latency",
 	.latency_prom = "eir_n5g_latency_seconds",
 	.latency_help = "N5g-eir answer latency inside eird, read to answer.",

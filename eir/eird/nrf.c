@@ -756,7 +756,9 @@ void nrf_stop(void)
 	/* What was in flight is dropped: a PUT the NRF took is undone by
 	 * the DELETE. */
 	req_free();
-	deregister();
+	/* Nothing to undo at an NRF that never took our profile. */
+	if (N.ever_registered || N.state == ST_REGISTERING)
+		deregister();
 	teardown();
 	N.event = NULL;
 	stopping = false;

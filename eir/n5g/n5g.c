@@ -405,7 +405,7 @@ char *n5g_problem_json(int status, const char *title, const char *cause, const c
 		rc |= set_text(o, "detail", detail);
 	if (cause)
 		rc |= set_text(o, "cause", cause);
-	if (param && *param) {
+	if (param) {	/* an empty name is still a parameter: "query " */
 		/* InvalidParam.param: "query <name>" for a query parameter. */
 		snprintf(name, sizeof(name), "query %s", param);
 		ip = json_object();

@@ -243,6 +243,15 @@ static void test_problem_bodies(void **state)
 	json_decref(j);
 	free(b);
 
+	/* An empty name is a parameter too: named "query ". */
+	assert_int_equal(parse(P "?pei=imei-490154203237518&=x", &r), N5G_ERR_PARAM_UNKNOWN);
+	b = n5g_problem_for(N5G_ERR_PARAM_UNKNOWN, &r, &n);
+	j = parse_json(b, n);
+	ip = json_array_get(json_object_get(j, "invalidParams"), 0);
+	assert_string_equal(json_string_value(json_object_get(ip, "param")), "query ");
+	json_decref(j);
+	free(b);
+
 	/* Other paths: a 404 without the EIR's cause, no invalidParams. */
 	assert_int_equal(parse("/nope", &r), N5G_ERR_PATH);
 	b = n5g_problem_for(N5G_ERR_PATH, &r, &n);

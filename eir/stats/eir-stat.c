@@ -413,9 +413,9 @@ static void render(const struct sample *cur, const struct sample *prev, char not
 		for (size_t i = 0; i < N_ROWS(n5g_rows); i++)
 			counter_row(n5g_rows[i], cur, prev);
 		printf("latency (read to answer): p50 %s us  p90 %s us  p99 %s us  p99.9 %s us  (%s answers)\n",
-		       str_in(cur, "n5g", "latency_p50_us"), str_in(cur, "n5g", "latency_p90_us"),
-		       str_in(cur, "n5g", "latency_p99_us"), str_in(cur, "n5g", "latency_p999_us"),
-		       str_in(cur, "n5g", "latency_count"));
+		       str_in(cur, "n5g", "n5g_latency_p50_us"), str_in(cur, "n5g", "n5g_latency_p90_us"),
+		       str_in(cur, "n5g", "n5g_latency_p99_us"), str_in(cur, "n5g", "n5g_latency_p999_us"),
+		       str_in(cur, "n5g", "n5g_latency_count"));
 		printf("served: %s (connections, plus the NRF when registered)\n", str_in(cur, "n5g", "peers_up"));
 		for (int i = 0; i < cur->n; i++)
 			if (is_peer(&cur->kv[i], "n5g"))

@@ -128,7 +128,7 @@ s13=$(python3 "$T/s13_one.py" "$DPORT" mme1.example.net example.net 990000000000
 [ "$(stat_of n5g_rx_ping)" -ge 20 ] 2>/dev/null && ok || bad "n5g_rx_ping: $(stat_of n5g_rx_ping)"
 [ "$(stat_of n5g_tx_rst_stream)" -ge 50 ] 2>/dev/null && ok || bad "n5g_tx_rst_stream: $(stat_of n5g_tx_rst_stream)"
 [ "$(stat_of n5g_conn_idle_timeout)" -ge 1 ] 2>/dev/null && ok || bad "n5g_conn_idle_timeout: $(stat_of n5g_conn_idle_timeout)"
-[ -n "$(stat_of latency_p99_us)" ] && ok || bad "no n5g latency"
+[ "$(stat_of n5g_latency_count)" -gt 20000 ] 2>/dev/null && [ -n "$(stat_of n5g_latency_p99_us)" ] && ok || bad "n5g latency: $(stat_of n5g_latency_count)"
 echo json | socat -t 2 - "UNIX-CONNECT:$work/eird.sock" | $PY -c '
 import json, sys
 j = json.load(sys.stdin)
