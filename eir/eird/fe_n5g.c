@@ -911,6 +911,11 @@ static void idle_cb(void *data)
 		conn_close(c);
 		return;
 	}
+	/* Paused, it is not idle but not reading: the stall timer decides. */
+	if (c->paused) {
+		osmo_timer_schedule(&c->idle, N.idle_timeout ? N.idle_timeout : FIRST_REQUEST_S, 0);
+		return;
+	}
 	if (!N.idle_timeout || idle_s < N.idle_timeout) {
 		unsigned next = N.idle_timeout ? N.idle_timeout - (unsigned)idle_s : FIRST_REQUEST_S;
 

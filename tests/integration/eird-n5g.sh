@@ -55,9 +55,11 @@ v=$(curl -s -k --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$TPO
 [ "$v" = 2 ] && ok || bad "TLS: curl negotiated HTTP/$v, want 2 (ALPN h2)"
 curl -s -k --http1.1 -o /dev/null "https://127.0.0.1:$TPORT/n5g-eir-eic/v1/equipment-status?pei=imei-490154203237518" &&
 	bad "TLS: an HTTP/1.1-only client was served" || ok
-# Only that one is a failed handshake: the successful TLS connections
+# A client without ALPN at all completes a TLS handshake, but not HTTP/2.
+echo | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" -quiet >/dev/null 2>&1
+# Only those two are failed handshakes: the successful TLS connections
 # closed by curl, and wait_port's probe, are not.
-[ "$(stat_of n5g_tls_handshake_failed)" = 1 ] && ok || bad "n5g_tls_handshake_failed: $(stat_of n5g_tls_handshake_failed), want 1"
+[ "$(stat_of n5g_tls_handshake_failed)" = 2 ] && ok || bad "n5g_tls_handshake_failed: $(stat_of n5g_tls_handshake_failed), want 2"
 
 # IPv6
 a=$(curl -s -g --http2-prior-knowledge "http://[::1]:$N6PORT/n5g-eir-eic/v1/equipment-status?pei=imei-490154203237518")
@@ -75,8 +77,10 @@ run_checker "h2 multiplex" $PY "$T/n5g_h2.py" multiplex "$NPORT" 35209900176148 
 run_checker "h2 refuse" $PY "$T/n5g_h2.py" refuse "$NPORT" 128
 run_checker "h2 idle" $PY "$T/n5g_h2.py" idle "$NPORT" 3
 run_checker "h2 protocol" $PY "$T/n5g_h2.py" protocol "$NPORT"
-[ "$(stat_of n5g_conn_protocol_error)" = 3 ] && ok || bad "n5g_conn_protocol_error: $(stat_of n5g_conn_protocol_error), want 3"
+# HTTP/1.1, DATA on stream 0, bad HPACK, and streams over the limit after the SETTINGS ACK
+[ "$(stat_of n5g_conn_protocol_error)" = 4 ] && ok || bad "n5g_conn_protocol_error: $(stat_of n5g_conn_protocol_error), want 4"
 run_checker "h2 abuse" $PY "$T/n5g_h2.py" abuse "$NPORT" 3
+[ "$(stat_of n5g_conn_stalled)" -ge 1 ] 2>/dev/null && ok || bad "n5g_conn_stalled: $(stat_of n5g_conn_stalled): the unread PINGs were not closed as stalled"
 
 # -- h2load: a smoke run over a list of URIs, no errors
 awk '!/^#/ && NF { d = substr($1, 1, 14); printf "http://127.0.0.1:'"$NPORT"'/n5g-eir-eic/v1/equipment-status?pei=imeisv-%s00\n", d }' \
@@ -175,6 +179,8 @@ N5G_PORT=$NPORT eird_cfg "$work/limits.cfg" "$work/db" "$DPORT" "$VPORT" "s|^ ma
 start_eird "$work/limits.cfg"
 wait_port "$NPORT"
 run_checker "h2 congestion" $PY "$T/n5g_h2.py" congestion "$NPORT" 2
+# idle-timeout 60 here: a connection that sends nothing goes after 10 s.
+run_checker "h2 silent" $PY "$T/n5g_h2.py" silent "$NPORT" 10
 [ "$(stat_of n5g_tx_503)" -ge 1 ] 2>/dev/null && ok || bad "n5g_tx_503: $(stat_of n5g_tx_503)"
 stop_eird
 

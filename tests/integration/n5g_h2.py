@@ -9,6 +9,7 @@ that misbehave. One subcommand per check; each prints "N passed, M failed"
   n5g_h2.py multiplex PORT IMEI_OK IMEI_UNKNOWN
   n5g_h2.py refuse PORT MAX_STREAMS           (streams over the limit are refused)
   n5g_h2.py idle PORT SECONDS                 (GOAWAY after SECONDS of silence)
+  n5g_h2.py silent PORT SECONDS               (no request at all: closed after SECONDS)
   n5g_h2.py congestion PORT MAX_CONNECTIONS   (the next one gets 503 NF_CONGESTION)
   n5g_h2.py goaway PORT PIDFILE               (SIGTERM: answers, then GOAWAY NO_ERROR)
   n5g_h2.py protocol PORT                     (HTTP/1.1, and broken HTTP/2: GOAWAY
@@ -56,6 +57,7 @@ class Client:
         self.responses = {}     # stream id -> {"status", "headers", "body", "ended"}
         self.events = []
         self.closed = False
+        self.reset = False      # closed by an RST, not a FIN
 
     def flush(self):
         data = self.conn.data_to_send()
@@ -75,6 +77,7 @@ class Client:
                 return False
             except ConnectionResetError:
                 data = b""
+                self.reset = True
             if not data:
                 self.closed = True
                 return until()
@@ -206,6 +209,31 @@ def cmd_refuse(port, max_streams):
        f"max-concurrent-streams {max_streams}: {answered} answered, {refused} refused")
 
 
+def cmd_refuse_acked(port, max_streams):
+    """The same once the client has acknowledged eird's SETTINGS: nghttp2
+    then ends the connection, GOAWAY PROTOCOL_ERROR (RFC 9113 5.1.2)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+    buf = b""
+    while True:     # eird's SETTINGS, then ours acknowledged
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+        if len(buf) >= 9 and buf[3] == 4 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            break
+    s.sendall(frame(4, 1, 0, b""))
+    time.sleep(0.2)
+    enc = hpack.Encoder()
+    n = max_streams + 50
+    s.sendall(b"".join(frame(1, 0x5, 1 + 2 * i, enc.encode(headers(port, "pei=imei-490154203237518")))
+                       for i in range(n)))
+    data, closed = read_until_closed(s)
+    code = goaway_code(data)
+    print(f"{n} streams after the SETTINGS ACK: GOAWAY {code}, closed={closed}")
+    ok(code == 1 and closed, f"over the limit after the ACK: GOAWAY {code}, closed={closed}; want PROTOCOL_ERROR (1)")
+
+
 def frame(ftype, flags, sid, payload):
     return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
 
@@ -236,6 +264,16 @@ def read_frames_until(s, n, timeout=5.0):
             elif ft == 4 and not fl & 1:
                 s.sendall(frame(4, 1, 0, b""))
     return answered, refused
+
+
+def cmd_silent(port, seconds):
+    """A connection that never sends a request is closed after SECONDS
+    (the first-request deadline), whatever idle-timeout says."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=seconds + 5)
+    t0 = time.monotonic()
+    data, closed = read_until_closed(s, timeout=seconds + 4)
+    took = time.monotonic() - t0
+    ok(closed and seconds - 1 <= took <= seconds + 3, f"a silent connection: closed={closed} after {took:.1f} s")
 
 
 def cmd_idle(port, seconds):
@@ -275,19 +313,39 @@ def cmd_congestion(port, max_conns):
 
 
 def cmd_goaway(port, pidfile):
+    """SIGTERM while the client keeps sending (PINGs, as a busy peer sends
+    frames at any time): every request made before is answered, then
+    GOAWAY NO_ERROR, then the connection ends with a FIN, not an RST
+    (close() with unread input resets, and the peer may lose the tail)."""
     c = Client(port)
     c.get("pei=imei-490154203237518")
     sids = [c.request("pei=imei-490154203237518") for _ in range(20)]
-    time.sleep(0.2)     # the answers are written; not yet read
+    stop = threading.Event()
+
+    def pinger():
+        i = 0
+        while not stop.is_set():
+            try:
+                c.sock.sendall(frame(6, 0, 0, (1 << 40 | i).to_bytes(8, "big")) * 16)
+            except OSError:
+                return
+            i += 1
+            time.sleep(0.001)
+    t = threading.Thread(target=pinger, daemon=True)
+    t.start()
+    time.sleep(0.3)
     with open(pidfile) as f:
         os.kill(int(f.read().strip()), signal.SIGTERM)
+    c.pump(lambda: c.first(h2.events.ConnectionTerminated) is not None, deadline=5)
+    stop.set()
+    t.join()
     c.pump(lambda: c.closed, deadline=5)
     ga = c.first(h2.events.ConnectionTerminated)
     ok(all(s in c.responses and c.responses[s]["ended"] and c.responses[s]["status"] == 200 for s in sids),
        "every request made before the stop is answered")
     ok(ga is not None and ga.error_code == 0, f"GOAWAY NO_ERROR at the stop: {ga}")
     ok(ga is not None and ga.last_stream_id >= max(sids), f"GOAWAY last stream {ga and ga.last_stream_id}")
-    ok(c.closed, "closed after the GOAWAY")
+    ok(c.closed and not c.reset, f"closed with a FIN after the GOAWAY: closed={c.closed} reset={c.reset}")
 
 
 def read_until_closed(s, timeout=3.0):
@@ -375,6 +433,32 @@ def cmd_abuse(port, idle):
             pass
     t = threading.Thread(target=push, daemon=True)
     t.start()
+    # A peer within the limits that never reads its answers: requests in
+    # bursts under max-concurrent-streams (a flood of PINGs or refused
+    # streams is nghttp2's to end), until eird stops reading it and, after
+    # idle-timeout, closes it as stalled.
+    pings = socket.create_connection(("127.0.0.1", port))
+    pings.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    penc = hpack.Encoder()
+    pings.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+    psent = [0]
+
+    def ping_push():
+        pings.settimeout(idle + 5)
+        sid = 1
+        try:
+            for _ in range(5000):
+                burst = []
+                for _ in range(100):
+                    burst.append(frame(1, 0x5, sid, penc.encode(headers(port, "pei=imei-490154203237518"))))
+                    sid += 2
+                pings.sendall(b"".join(burst))
+                psent[0] += 100
+                time.sleep(0.002)
+        except OSError:
+            pass
+    pt = threading.Thread(target=ping_push, daemon=True)
+    pt.start()
     during = latency_probe(port, 2.0)
     mb, md = statistics.median(base), statistics.median(during)
     p99 = sorted(during)[int(len(during) * 0.99) - 1] if len(during) > 1 else during[0]
@@ -384,6 +468,11 @@ def cmd_abuse(port, idle):
     ok(p99 < 0.1, f"p99 latency {p99 * 1000:.1f} ms beside the abusers")
     # Both abusers are closed by the idle timeout (the flood: by the
     # stall timer once its answers stay unread, or as idle).
+    # The peer that never reads: its requests go on until eird stops
+    # reading it (its send then times out); eird closes it idle-timeout
+    # later, counted as stalled (the shell checks n5g_conn_stalled).
+    pt.join()
+    print(f"{psent[0]} requests sent and never read")
     for name, s in (("half frame", half), ("flood", flood)):
         s.settimeout(idle + 4)
         closed = False
@@ -411,8 +500,11 @@ def main():
         cmd_multiplex(port, args[1], args[2])
     elif cmd == "refuse":
         cmd_refuse(port, int(args[1]))
+        cmd_refuse_acked(port, int(args[1]))
     elif cmd == "idle":
         cmd_idle(port, int(args[1]))
+    elif cmd == "silent":
+        cmd_silent(port, int(args[1]))
     elif cmd == "congestion":
         cmd_congestion(port, int(args[1]))
     elif cmd == "goaway":
