@@ -847,8 +847,8 @@ static int conn_read(struct conn *c)
 				     nghttp2_strerror((int)used));
 			(void)pump(c, true);
 			(void)out_write(c);
-			conn_linger(c);
-			return -1;
+			conn_linger(c);	/* still there, closing */
+			return 0;
 		}
 		if (settle(c) < 0)
 			return -1;
