@@ -1509,7 +1509,8 @@ DEFUN(cfg_n5g_no_nrf, cfg_n5g_no_nrf_cmd, "no nrf", NO_STR "Do not register in a
 }
 
 DEFUN(cfg_n5g_nrf_hb, cfg_n5g_nrf_hb_cmd, "nrf-heartbeat <1-3600>",
-      "heartBeatTimer asked for at registration (the NRF's answer wins)\n" "Seconds (default 10)\n")
+      "heartBeatTimer asked for at registration (the NRF's answer wins)\n"
+      "Seconds (default: none asked, the NRF's own)\n")
 {
 	EIRD_CFG_APPLY_OR_RETURN();
 	N.nrf_heartbeat = (unsigned)atoi(argv[0]);

@@ -73,7 +73,8 @@ static struct {
 	char *profile;			/* the PUT body (malloc'd) */
 	bool nrf_https;
 	bool no_reuse;			/* a new connection for each request */
-	unsigned hb_ask;		/* heartBeatTimer we ask for */
+	unsigned hb_ask;		/* heartBeatTimer we ask for (or assume) */
+	bool hb_asked;			/* configured: in the profile */
 	unsigned hb;			/* in use: the NRF's, else hb_ask */
 	unsigned backoff;		/* the next retry's delay, s */
 	unsigned failures;		/* since the last success */
@@ -342,7 +343,7 @@ static void registered(const char *body, size_t len)
 	N.hb = hb;
 	if (!N.ever_registered)
 		LOGP(DNRF, LOGL_NOTICE, "registered in the NRF %s as 5G_EIR %s, heartbeat %u s%s\n", N.uri, N.id,
-		     hb, hb != N.hb_ask ? " (the NRF's choice)" : "");
+		     hb, hb != N.hb_ask || !N.hb_asked ? " (the NRF's choice)" : "");
 	else if (N.failures)
 		LOGP(DNRF, LOGL_NOTICE, "registered again in the NRF %s as %s, heartbeat %u s, after %u failed "
 		     "attempt%s\n", N.uri, N.id, hb, N.failures, N.failures == 1 ? "" : "s");
@@ -652,10 +653,13 @@ int nrf_start(void *ctx, const struct nrf_cfg *cfg)
 	if (rc)
 		goto err;
 	N.hb_ask = cfg->heartbeat ? cfg->heartbeat : DEFAULT_HEARTBEAT;
+	N.hb_asked = cfg->heartbeat != 0;
 	if (N.hb_ask > NRF_HEARTBEAT_MAX)
 		N.hb_ask = NRF_HEARTBEAT_MAX;
 	p = (struct nrf_profile){
-		.instance_id = id, .heartbeat = N.hb_ask, .scheme = cfg->scheme ? cfg->scheme : "http",
+		/* Not configured: ask for none, the NRF's own applies. */
+		.instance_id = id, .heartbeat = cfg->heartbeat ? N.hb_ask : 0,
+		.scheme = cfg->scheme ? cfg->scheme : "http",
 		.addr = cfg->addr, .port = cfg->port, .advertise = cfg->advertise, .fqdn = cfg->fqdn,
 		.plmn = &plmn, .n_plmn = cfg->mcc || cfg->mnc ? 1 : 0,
 	};

@@ -24,7 +24,7 @@ struct nrf_cfg {
 	/* The NRF's apiRoot, "http://127.0.0.1:7777" (a path prefix is kept);
 	 * we append /nnrf-nfm/v1/nf-instances/{nfInstanceId}. */
 	const char *uri;
-	unsigned heartbeat;		/* heartBeatTimer asked for, s; 0: 10. The NRF's answer wins. */
+	unsigned heartbeat;		/* heartBeatTimer asked for, s; 0: none (the NRF's; 10 if it says none). The NRF's answer wins. */
 	const char *instance_id;	/* a configured UUID, or NULL: read from instance_file or create it there */
 	/* e.g. <database dir>/n5g-nf-instance-id: the id survives restarts,
 	 * so the NRF sees one NF; created atomically. NULL with no

@@ -135,6 +135,15 @@ sleep 2
 start_nrf 3
 registered_within 6 "$ID" && ok || bad "not registered once the NRF came up"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
+
+# -- without nrf-heartbeat the profile asks for none: the NRF's own (10 s)
+sed -i "/^ nrf-heartbeat $HB/d" "$work/eird.cfg"
+start_eird
+registered_within 5 "$ID" && ok || bad "not registered without nrf-heartbeat"
+vt=$($PY "$SRC/tests/integration/vty_cmd.py" "$VPORT" "show n5g nrf" | tr -d '\r')
+grep -q "nfInstanceId $ID, heartbeat 10 s" <<<"$vt" && ok || bad "without nrf-heartbeat: $vt, want the NRF's 10 s"
+grep -q "heartbeat 10 s (the NRF's choice)" "$work/eird.log" && ok || bad "the NRF's heartbeat not logged as its choice"
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
 e=$(grep -c 'ERROR' "$work/eird.log")
 [ "$e" -le 4 ] && ok || bad "$e ERROR lines: retries should not flood the log"
 
