@@ -186,6 +186,7 @@ struct conn {
 	bool served;		/* a first request came */
 	bool closing;		/* GOAWAY after idle: closed when written, or soon */
 	bool lingering;		/* our side shut: reading until the peer's FIN */
+	bool h2_dead;		/* nghttp2 failed fatally: only our output is left */
 	uint64_t accepted_ns;
 	char remote_addr[INET6_ADDRSTRLEN + 8];	/* address:port, for the logs */
 	char host[INET6_ADDRSTRLEN];		/* the address alone */
@@ -202,6 +203,8 @@ struct conn {
 static struct {
 	struct llist_head listens, conns;
 	unsigned max_streams, max_conns, idle_timeout, max_header_list;
+	unsigned max_conns_cfg;		/* as configured (max_conns: what is served) */
+	unsigned max_conns_fit;		/* what the descriptor limit allows; 0: not known yet */
 	char *tls_cert, *tls_key;
 	char *nrf_uri, *nrf_advertise, *nrf_instance_id;
 	unsigned nrf_heartbeat;
@@ -217,6 +220,7 @@ static struct {
 	.conns = LLIST_HEAD_INIT(N.conns),
 	.max_streams = 128,
 	.max_conns = 1024,
+	.max_conns_cfg = 1024,
 	.idle_timeout = 60,
 	.max_header_list = 8192,
 };
@@ -270,8 +274,11 @@ static void conn_linger(struct conn *c)
 {
 	if (c->lingering)
 		return;
-	if (c->ssl && c->tls_up)
+	if (c->ssl && c->tls_up) {
+		ERR_clear_error();
 		SSL_shutdown(c->ssl);	/* close_notify; its answer is not awaited */
+		ERR_clear_error();
+	}
 	shutdown(c->ofd.fd, SHUT_WR);
 	c->lingering = true;
 	osmo_timer_del(&c->stall);
@@ -283,13 +290,15 @@ static void conn_linger(struct conn *c)
 /* Read and drop: 1 while the peer's side is open, 0 at its FIN or an error. */
 static int linger_read(struct conn *c)
 {
-	for (;;) {
+	/* Bounded: a peer that keeps sending gets the next turn, not this one. */
+	for (int i = 0; i < 16; i++) {
 		ssize_t n = recv(c->ofd.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
 
 		if (n > 0)
 			continue;
 		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 1 : 0;
 	}
+	return 1;
 }
 
 /* ------------------------------------------------------------- output */
@@ -406,12 +415,12 @@ static void stall_cb(void *data)
  * a connection that is done. Returns -1 when it is gone. */
 static int settle(struct conn *c)
 {
-	if (pump(c, false) < 0 || out_write(c) < 0) {
+	if ((!c->h2_dead && pump(c, false) < 0) || out_write(c) < 0) {
 		conn_close(c);
 		return -1;
 	}
 	/* Writing made room: what nghttp2 still holds goes too. */
-	while (pending(c) < OUTPUT_LIMIT / 2 && nghttp2_session_want_write(c->h2)) {
+	while (!c->h2_dead && pending(c) < OUTPUT_LIMIT / 2 && nghttp2_session_want_write(c->h2)) {
 		size_t before = pending(c);
 		if (pump(c, false) < 0 || out_write(c) < 0) {
 			conn_close(c);
@@ -432,7 +441,7 @@ static int settle(struct conn *c)
 		osmo_timer_del(&c->stall);
 		osmo_fd_read_enable(&c->ofd);
 	}
-	if (!pending(c) && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
+	if (!pending(c) && (c->h2_dead || (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))))
 		conn_linger(c);	/* the session is over: GOAWAY sent or received */
 	return 0;
 }
@@ -846,8 +855,19 @@ static int conn_read(struct conn *c)
 				LOGP(DN5G, LOGL_NOTICE, "%s: HTTP/2: %s, closing\n", c->remote_addr,
 				     nghttp2_strerror((int)used));
 			(void)pump(c, true);
-			(void)out_write(c);
-			conn_linger(c);	/* still there, closing */
+			c->h2_dead = true;
+			if (out_write(c) < 0) {
+				conn_close(c);
+				return -1;
+			}
+			if (!pending(c)) {
+				conn_linger(c);	/* still there, closing */
+			} else {
+				/* The GOAWAY naming the error goes first (settle()
+				 * lingers once it is written), within LINGER_MS. */
+				c->closing = true;
+				osmo_timer_schedule(&c->idle, LINGER_MS / 1000, (LINGER_MS % 1000) * 1000);
+			}
 			return 0;
 		}
 		if (settle(c) < 0)
@@ -913,14 +933,20 @@ static void idle_cb(void *data)
 	}
 	/* Paused, it is not idle but not reading: the stall timer decides. */
 	if (c->paused) {
+		if (N.idle_timeout && !osmo_timer_pending(&c->stall))
+			osmo_timer_schedule(&c->stall, N.idle_timeout, 0);
 		osmo_timer_schedule(&c->idle, N.idle_timeout ? N.idle_timeout : FIRST_REQUEST_S, 0);
 		return;
 	}
 	if (!N.idle_timeout || idle_s < N.idle_timeout) {
 		unsigned next = N.idle_timeout ? N.idle_timeout - (unsigned)idle_s : FIRST_REQUEST_S;
 
-		if (!c->served && next > FIRST_REQUEST_S)
-			next = FIRST_REQUEST_S;
+		if (!c->served) {	/* no later than the first-request deadline */
+			uint64_t left = c->accepted_ns + FIRST_REQUEST_S * 1000000000ULL - now;
+			unsigned left_s = (unsigned)((left + 999999999ULL) / 1000000000ULL);
+			if (next > left_s)
+				next = left_s ? left_s : 1;
+		}
 		if (N.idle_timeout || !c->served)
 			osmo_timer_schedule(&c->idle, next, 0);
 		return;
@@ -1165,6 +1191,8 @@ static void fd_budget(void)
 		     (unsigned long long)need, (unsigned long long)rl.rlim_cur, fit);
 		N.max_conns = fit;
 	}
+	N.max_conns_fit = rl.rlim_cur > OVERFLOW_CONNS + FD_RESERVE ?
+			  (unsigned)(rl.rlim_cur - OVERFLOW_CONNS - FD_RESERVE) : 1;
 }
 
 static int n5g_start(void *ctx)
@@ -1208,6 +1236,18 @@ static int n5g_start(void *ctx)
 	return 0;
 }
 
+/* An answer submitted whose stream is not closed: its DATA waits (for the
+ * peer's flow-control window). */
+static bool answer_waiting(const struct conn *c)
+{
+	struct stream *st;
+
+	llist_for_each_entry(st, &c->streams, list)
+		if (st->body)
+			return true;
+	return false;
+}
+
 /* At the stop, without the event loop: read what the peer sends (its
  * WINDOW_UPDATEs let the last answers out), write, and once a session
  * has nothing left to write, shut our side and read until the peer's
@@ -1221,27 +1261,36 @@ static int stop_step(struct conn *c, short revents)
 				return -1;
 			}
 		} else {
-			for (;;) {
-				ssize_t n = c->ssl ? SSL_read(c->ssl, rbuf, sizeof(rbuf)) :
-					    recv(c->ofd.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+			for (int i = 0; i < 16; i++) {	/* bounded, like linger_read() */
+				ssize_t n;
+
+				if (c->ssl)
+					ERR_clear_error();	/* SSL_get_error reads the queue */
+				n = c->ssl ? SSL_read(c->ssl, rbuf, sizeof(rbuf)) :
+					     recv(c->ofd.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
 				if (n <= 0) {
-					if (c->ssl ? SSL_get_error(c->ssl, (int)n) == SSL_ERROR_WANT_READ :
+					int e = c->ssl ? SSL_get_error(c->ssl, (int)n) : 0;
+
+					if (c->ssl ? e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE :
 						     n < 0 && (errno == EAGAIN || errno == EINTR))
 						break;
 					conn_close(c);
 					return -1;
 				}
-				(void)nghttp2_session_mem_recv(c->h2, rbuf, (size_t)n);
+				if (!c->h2_dead && nghttp2_session_mem_recv(c->h2, rbuf, (size_t)n) < 0)
+					c->h2_dead = true;
 			}
 		}
 	}
 	if (c->lingering)
 		return 0;
-	if (pump(c, true) < 0 || out_write(c) < 0) {
+	if ((!c->h2_dead && pump(c, true) < 0) || out_write(c) < 0) {
 		conn_close(c);
 		return -1;
 	}
-	if (!pending(c) && !nghttp2_session_want_write(c->h2))
+	/* Done when everything is written and no answer waits for flow
+	 * control (want_write is 0 then too). */
+	if (!pending(c) && (c->h2_dead || (!nghttp2_session_want_write(c->h2) && !answer_waiting(c))))
 		conn_linger(c);
 	return 0;
 }
@@ -1266,7 +1315,12 @@ static void n5g_stop(void)
 		l->link = NULL;
 	}
 	llist_for_each_entry_safe(c, tmp, &N.conns, list) {
-		if (c->lingering)
+		/* Still in its TLS handshake: no request was ever answered. */
+		if (c->ssl && !c->tls_up) {
+			conn_close(c);
+			continue;
+		}
+		if (c->lingering || c->h2_dead)
 			continue;
 		(void)pump(c, true);
 		nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(c->h2),
@@ -1467,7 +1521,13 @@ DEFUN(cfg_n5g_max_conns, cfg_n5g_max_conns_cmd, "max-connections <1-65536>",
       "Connections (default 1024)\n")
 {
 	EIRD_CFG_APPLY_OR_RETURN();
-	N.max_conns = (unsigned)atoi(argv[0]);
+	N.max_conns_cfg = N.max_conns = (unsigned)atoi(argv[0]);
+	/* Typed on a running eird: no more than the descriptors allow. */
+	if (N.max_conns_fit && N.max_conns > N.max_conns_fit) {
+		vty_out(vty, "%% only %u connections fit in the file descriptor limit; serving at most %u%s",
+			N.max_conns_fit, N.max_conns_fit, VTY_NEWLINE);
+		N.max_conns = N.max_conns_fit;
+	}
 	return CMD_SUCCESS;
 }
 
@@ -1475,8 +1535,14 @@ DEFUN(cfg_n5g_idle, cfg_n5g_idle_cmd, "idle-timeout <0-86400>",
       "Close a connection without a frame for this long (GOAWAY), or one that leaves its answers unread\n"
       "Seconds (default 60; 0: never)\n")
 {
+	struct conn *c;
+
 	EIRD_CFG_APPLY_OR_RETURN();
 	N.idle_timeout = (unsigned)atoi(argv[0]);
+	/* Typed on a running eird: every connection's timer sees it now. */
+	llist_for_each_entry(c, &N.conns, list)
+		if (!c->lingering && !c->closing)
+			osmo_timer_schedule(&c->idle, 0, 1);
 	return CMD_SUCCESS;
 }
 
@@ -1612,7 +1678,7 @@ static int config_write_n5g(struct vty *vty)
 	if (N.tls_key)
 		vty_out(vty, " tls key %s%s", N.tls_key, VTY_NEWLINE);
 	vty_out(vty, " max-concurrent-streams %u%s", N.max_streams, VTY_NEWLINE);
-	vty_out(vty, " max-connections %u%s", N.max_conns, VTY_NEWLINE);
+	vty_out(vty, " max-connections %u%s", N.max_conns_cfg, VTY_NEWLINE);
 	vty_out(vty, " idle-timeout %u%s", N.idle_timeout, VTY_NEWLINE);
 	if (N.max_header_list != 8192)
 		vty_out(vty, " max-header-list-size %u%s", N.max_header_list, VTY_NEWLINE);
