@@ -184,6 +184,32 @@ run_checker "h2 silent" $PY "$T/n5g_h2.py" silent "$NPORT" 10
 [ "$(stat_of n5g_tx_503)" -ge 1 ] 2>/dev/null && ok || bad "n5g_tx_503: $(stat_of n5g_tx_503)"
 stop_eird
 
+# -- the samples' commented n5g lines are valid when uncommented (the TLS
+# files replaced by this test's, the NRF by one that is down)
+N5G_PORT=$NPORT eird_cfg "$work/sample.cfg" "$work/db" "$DPORT" "$VPORT" \
+	'/^n5g$/,/^[^ ]/s/^ ! \(listen tls\|tls \|nrf\)/ \1/' \
+	"s| listen tls 127.0.0.1 8443| listen tls 127.0.0.1 $TPORT|" \
+	"s| tls certificate /etc/eir/n5g-cert.pem| tls certificate $work/cert.pem|" \
+	"s| tls key /etc/eir/n5g-key.pem| tls key $work/key.pem|" \
+	"s| nrf http://127.0.0.1:7777| nrf http://127.0.0.1:$(free_port)|"
+grep -q '^ nrf-advertise 192.0.2.10' "$work/sample.cfg" && grep -q "^ listen tls 127.0.0.1 $TPORT" "$work/sample.cfg" ||
+	bad "test: the sample's n5g lines were not uncommented"
+start_eird "$work/sample.cfg"
+wait_port "$TPORT" && [ "$(curl -s -k --http2 "https://127.0.0.1:$TPORT/n5g-eir-eic/v1/equipment-status?pei=imei-490154203237518")" = \
+	'{"status":"GREYLISTED"}' ] && ok || bad "the sample with its n5g lines uncommented: $(tail -3 "$work/eird.log")"
+# idle-timeout typed on the VTY applies to the open connections at once
+run_checker "h2 vty idle-timeout" $PY "$T/n5g_h2.py" vtyidle "$NPORT" "$VPORT"
+stop_eird
+
+# -- the descriptor budget: with 256 descriptors, fewer connections, said at start
+N5G_PORT=$NPORT eird_cfg "$work/fd.cfg" "$work/db" "$DPORT" "$VPORT"
+(ulimit -n 256; exec "$EIRD" -c "$work/fd.cfg") >"$work/fd.log" 2>&1 &
+pid=$!; pids+=("$pid")
+wait_port "$NPORT"
+grep -q 'max-connections 1024 needs 1104 file descriptors, the limit is 256 .*serving at most 176 connections' "$work/fd.log" &&
+	ok || bad "no descriptor budget at start: $(grep -i descriptor "$work/fd.log")"
+stop_eird
+
 # -- a bad configuration stops eird with file:line
 N5G_PORT=$NPORT eird_cfg "$work/bad.cfg" "$work/db" "$DPORT" "$VPORT" "s|^ listen 127.0.0.1 $NPORT| listen 127.0.0.256 $NPORT|"
 "$EIRD" -c "$work/bad.cfg" >"$work/bad.log" 2>&1 && bad "eird started with listen 127.0.0.256" ||

@@ -10,6 +10,8 @@ that misbehave. One subcommand per check; each prints "N passed, M failed"
   n5g_h2.py refuse PORT MAX_STREAMS           (streams over the limit are refused)
   n5g_h2.py idle PORT SECONDS                 (GOAWAY after SECONDS of silence)
   n5g_h2.py silent PORT SECONDS               (no request at all: closed after SECONDS)
+  n5g_h2.py vtyidle PORT VTY_PORT             (idle-timeout 1 typed on the VTY closes an
+                                               idle connection that is already open)
   n5g_h2.py congestion PORT MAX_CONNECTIONS   (the next one gets 503 NF_CONGESTION)
   n5g_h2.py goaway PORT PIDFILE               (SIGTERM: answers, then GOAWAY NO_ERROR)
   n5g_h2.py protocol PORT                     (HTTP/1.1, and broken HTTP/2: GOAWAY
@@ -276,6 +278,21 @@ def cmd_silent(port, seconds):
     ok(closed and seconds - 1 <= took <= seconds + 3, f"a silent connection: closed={closed} after {took:.1f} s")
 
 
+def cmd_vtyidle(port, vty_port):
+    c = Client(port)
+    r = c.get("pei=imei-490154203237518")
+    ok(r is not None and r["status"] == 200, "first request")
+    v = socket.create_connection(("127.0.0.1", vty_port), timeout=3)
+    v.sendall(b"enable\r\nconfigure terminal\r\nn5g\r\nidle-timeout 1\r\nend\r\n")
+    t0 = time.monotonic()
+    c.pump(lambda: c.closed, deadline=5)
+    took = time.monotonic() - t0
+    v.close()
+    ok(c.closed and took < 3.5, f"idle-timeout 1 from the VTY: closed={c.closed} after {took:.1f} s (idle-timeout was 60)")
+    ga = c.first(h2.events.ConnectionTerminated)
+    ok(ga is not None and ga.error_code == 0, f"GOAWAY NO_ERROR before the close: {ga}")
+
+
 def cmd_idle(port, seconds):
     c = Client(port)
     r = c.get("pei=imei-490154203237518")
@@ -506,6 +523,8 @@ def main():
         cmd_refuse_acked(port, int(args[1]))
     elif cmd == "idle":
         cmd_idle(port, int(args[1]))
+    elif cmd == "vtyidle":
+        cmd_vtyidle(port, int(args[1]))
     elif cmd == "silent":
         cmd_silent(port, int(args[1]))
     elif cmd == "congestion":
