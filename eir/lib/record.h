@@ -14,6 +14,7 @@
 #define EIR_DBI_RANGE "range"	/* u64 BE first -> u64 BE last + record */
 #define EIR_DBI_PAIR  "pair"	/* u64 BE IMEI -> u64 BE IMSI, dupsort dupfixed */
 #define EIR_DBI_META  "meta"	/* string -> value (see EIR_META_*) */
+#define EIR_DBI_FIRST_SEEN "first_seen"	/* u64 BE IMEI -> u32 BE unix seconds: imported first sightings */
 
 /* Meta keys. Integers are stored as 8-byte big-endian, strings as bytes. */
 #define EIR_META_SCHEMA        "schema"		/* u64 */

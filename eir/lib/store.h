@@ -67,6 +67,10 @@ int eir_store_find_range(struct eir_store *s, uint64_t imei, uint64_t *first,
 int eir_store_has_pair(struct eir_store *s, uint64_t imei, uint64_t imsi);
 /* Fill up to max IMSIs paired with imei; returns the count or an error. */
 int eir_store_get_pairs(struct eir_store *s, uint64_t imei, uint64_t *imsis, size_t max);
+/* The network-wide first sighting of imei that eir-sync imported from the
+ * nodes' first-seen exports (docs/snapshot-format.md): unix seconds in
+ * *first; 0, -ENOENT, or an error. */
+int eir_store_get_first_seen(struct eir_store *s, uint64_t imei, uint32_t *first);
 
 int eir_store_get_meta(struct eir_store *s, struct eir_meta *m);
 /* The snapshot that was applied as seq, from the history: 0, or -ENOENT.
