@@ -30,6 +30,12 @@ static const char *const branch_names[EIR_BRANCH_COUNT] = {
 	[EIR_BR_RANGE] = "range",
 	[EIR_BR_UNKNOWN] = "unknown",
 	[EIR_BR_FAILURE] = "failure",
+	[EIR_BR_GRACE_EXPIRED] = "grace-expired",
+};
+
+static const char *const mode_names[] = {
+	[EIR_MODE_ENFORCE] = "enforce",
+	[EIR_MODE_MONITOR] = "monitor",
 };
 
 const char *eir_verdict_name(enum eir_verdict v)
@@ -51,8 +57,45 @@ const char *eir_branch_name(enum eir_branch b)
 	return (unsigned)b < EIR_BRANCH_COUNT ? branch_names[b] : "invalid";
 }
 
+const char *eir_mode_name(enum eir_mode m)
+{
+	return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "invalid";
+}
+
+int eir_tz_parse(const char *s, int *offset)
+{
+	unsigned hh, mm;
+	int sign, n = 0;
+
+	if (!strncmp(s, "UTC", 3) && !s[3]) {
+		*offset = 0;
+		return 0;
+	}
+	if (!strncmp(s, "UTC", 3))
+		s += 3;
+	if (*s != '+' && *s != '-')
+		return -EINVAL;
+	sign = *s++ == '-' ? -1 : 1;
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2] != ':' ||
+	    sscanf(s, "%2u:%2u%n", &hh, &mm, &n) != 2 || s[n] || n != 5 || mm > 59 || hh * 60 + mm > 14 * 60)
+		return -EINVAL;
+	*offset = sign * (int)(hh * 3600 + mm * 60);
+	return 0;
+}
+
+void eir_tz_format(int offset, char out[16])
+{
+	unsigned a = (unsigned)(offset < 0 ? -offset : offset);
+
+	if (!offset)
+		snprintf(out, 16, "UTC");
+	else
+		snprintf(out, 16, "UTC%c%02u:%02u", offset < 0 ? '-' : '+', (a / 3600) % 100, (a / 60) % 60);
+}
+
 void eir_policy_defaults(struct eir_policy *p)
 {
+	memset(p, 0, sizeof(*p));
 	p->invalid_imei = EIR_BLACKLISTED;
 	p->unknown_imei = EIR_GREYLISTED;
 	p->registered = EIR_GREYLISTED;
@@ -60,18 +103,25 @@ void eir_policy_defaults(struct eir_policy *p)
 	p->pair_mismatch = EIR_GREYLISTED;
 	p->failure = EIR_WHITELISTED;
 	p->imei_flags = EIR_IMEI_ALLOW_SPARE0;
+	p->unknown_grace = (struct eir_grace){ .days = 0, .then = EIR_BLACKLISTED };
+	p->registered_grace = (struct eir_grace){ .days = 0, .then = EIR_BLACKLISTED };
+	p->mode = EIR_MODE_ENFORCE;
+	p->tz_offset = 0;
 }
+
+#define NO_GRACE ((size_t)-1)
 
 static const struct {
 	const char *key;
 	size_t offset;
+	size_t grace;		/* offset of its struct eir_grace, or NO_GRACE */
 } policy_keys[] = {
-	{ "invalid-imei", offsetof(struct eir_policy, invalid_imei) },
-	{ "unknown-imei", offsetof(struct eir_policy, unknown_imei) },
-	{ "registered", offsetof(struct eir_policy, registered) },
-	{ "expired", offsetof(struct eir_policy, expired) },
-	{ "pair-mismatch", offsetof(struct eir_policy, pair_mismatch) },
-	{ "failure", offsetof(struct eir_policy, failure) },
+	{ "invalid-imei", offsetof(struct eir_policy, invalid_imei), NO_GRACE },
+	{ "unknown-imei", offsetof(struct eir_policy, unknown_imei), offsetof(struct eir_policy, unknown_grace) },
+	{ "registered", offsetof(struct eir_policy, registered), offsetof(struct eir_policy, registered_grace) },
+	{ "expired", offsetof(struct eir_policy, expired), NO_GRACE },
+	{ "pair-mismatch", offsetof(struct eir_policy, pair_mismatch), NO_GRACE },
+	{ "failure", offsetof(struct eir_policy, failure), NO_GRACE },
 };
 
 static const struct {
@@ -85,8 +135,44 @@ static const struct {
 
 #define CD_MASK (EIR_IMEI_ALLOW_SPARE0 | EIR_IMEI_IGNORE_CD)
 
+/* "grace DAYS [then blacklisted|greylisted]" */
+static int parse_grace(const char *value, struct eir_grace *g)
+{
+	char then[16] = "";
+	unsigned days;
+	int n = 0, v;
+
+	if (sscanf(value, "grace %u%n", &days, &n) != 1 || !n || !isdigit((unsigned char)value[6]))
+		return -EINVAL;
+	value += n;
+	if (*value) {
+		int m = 0;
+		if (sscanf(value, " then %15s%n", then, &m) != 1 || value[m])
+			return -EINVAL;
+	}
+	if (days < 1 || days > EIR_GRACE_MAX_DAYS)
+		return -EINVAL;
+	v = *then ? eir_verdict_from_name(then) : EIR_BLACKLISTED;
+	if (v != EIR_BLACKLISTED && v != EIR_GREYLISTED)
+		return -EINVAL;
+	g->days = days;
+	g->then = (enum eir_verdict)v;
+	return 0;
+}
+
 int eir_policy_set(struct eir_policy *p, const char *key, const char *value)
 {
+	if (!strcmp(key, "mode")) {
+		for (unsigned m = 0; m < sizeof(mode_names) / sizeof(mode_names[0]); m++) {
+			if (!strcmp(value, mode_names[m])) {
+				p->mode = (enum eir_mode)m;
+				return 0;
+			}
+		}
+		return -EINVAL;
+	}
+	if (!strcmp(key, "time-zone"))
+		return eir_tz_parse(value, &p->tz_offset);
 	if (!strcmp(key, "check-digit")) {
 		for (size_t i = 0; i < sizeof(check_digit_modes) / sizeof(check_digit_modes[0]); i++) {
 			if (!strcmp(value, check_digit_modes[i].name)) {
@@ -97,11 +183,23 @@ int eir_policy_set(struct eir_policy *p, const char *key, const char *value)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(policy_keys) / sizeof(policy_keys[0]); i++) {
+		struct eir_grace *g = policy_keys[i].grace == NO_GRACE ? NULL
+				      : (struct eir_grace *)((char *)p + policy_keys[i].grace);
+		int v;
+
 		if (strcmp(key, policy_keys[i].key))
 			continue;
-		int v = eir_verdict_from_name(value);
-		if (v < 0)
+		if (g && !strncmp(value, "grace", 5)) {
+			struct eir_grace ng;
+			if (parse_grace(value, &ng))
+				return -EINVAL;
+			*g = ng;
+			v = EIR_GREYLISTED;
+		} else if ((v = eir_verdict_from_name(value)) < 0) {
 			return -EINVAL;
+		} else if (g) {
+			g->days = 0;
+		}
 		*(enum eir_verdict *)((char *)p + policy_keys[i].offset) = (enum eir_verdict)v;
 		return 0;
 	}
@@ -111,9 +209,19 @@ int eir_policy_set(struct eir_policy *p, const char *key, const char *value)
 void eir_policy_foreach(const struct eir_policy *p,
 			void (*emit)(void *ctx, const char *key, const char *value), void *ctx)
 {
+	char buf[64];
+
+	emit(ctx, "mode", eir_mode_name(p->mode));
 	for (size_t i = 0; i < sizeof(policy_keys) / sizeof(policy_keys[0]); i++) {
 		const enum eir_verdict *v = (const void *)((const char *)p + policy_keys[i].offset);
-		emit(ctx, policy_keys[i].key, eir_verdict_name(*v));
+		const struct eir_grace *g = policy_keys[i].grace == NO_GRACE ? NULL
+					    : (const void *)((const char *)p + policy_keys[i].grace);
+		if (g && g->days) {
+			snprintf(buf, sizeof(buf), "grace %u then %s", g->days, eir_verdict_name(g->then));
+			emit(ctx, policy_keys[i].key, buf);
+		} else {
+			emit(ctx, policy_keys[i].key, eir_verdict_name(*v));
+		}
 	}
 	for (size_t i = 0; i < sizeof(check_digit_modes) / sizeof(check_digit_modes[0]); i++) {
 		if ((p->imei_flags & CD_MASK) == check_digit_modes[i].flags) {
@@ -121,6 +229,8 @@ void eir_policy_foreach(const struct eir_policy *p,
 			break;
 		}
 	}
+	eir_tz_format(p->tz_offset, buf);
+	emit(ctx, "time-zone", buf);
 }
 
 /* Verdict for a registry status, shared by exact records and range rules. */
@@ -164,8 +274,8 @@ static void failure(const struct eir_policy *pol, int err, struct eir_result *re
 	res->store_err = err;
 }
 
-void eir_check(struct eir_store *store, const struct eir_policy *pol,
-	       const struct eir_query *q, time_t now, struct eir_result *res)
+static void decide(struct eir_store *store, const struct eir_policy *pol,
+		   const struct eir_query *q, time_t now, struct eir_result *res)
 {
 	struct eir_record rec;
 	uint64_t first, last;
@@ -228,6 +338,84 @@ void eir_check(struct eir_store *store, const struct eir_policy *pol,
 	res->branch = EIR_BR_UNKNOWN;
 }
 
+static int64_t day_of(int64_t t, int tz)
+{
+	int64_t x = t + tz;
+
+	return x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
+}
+
+uint32_t eir_grace_end(const struct eir_policy *pol, const struct eir_grace *g, uint32_t first)
+{
+	int64_t end = (day_of(first, pol->tz_offset) + (int64_t)g->days) * 86400 - pol->tz_offset;
+
+	return end < 0 ? 0 : end > UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+}
+
+/* The grace period, for the outcomes that have one: from the earliest of
+ * the caller's and the imported first sighting (or now, when nobody saw the
+ * IMEI before), GREYLISTED until the start of the day DAYS days after the
+ * day of that sighting, then the grace's `then` as grace-expired. */
+static void grace(struct eir_store *store, const struct eir_policy *pol,
+		  const struct eir_query *q, time_t now, struct eir_result *res)
+{
+	const struct eir_grace *g = NULL;
+	uint32_t own = 0, imported = 0, first;
+	bool have_own, have_imported;
+	int rc;
+
+	if (res->branch == EIR_BR_UNKNOWN)
+		g = &pol->unknown_grace;
+	else if (res->status == EIR_STATUS_REGISTERED &&
+		 (res->branch == EIR_BR_REGISTERED || res->branch == EIR_BR_RANGE))
+		g = &pol->registered_grace;
+	if (!g || !g->days)
+		return;
+
+	have_own = q->first_seen && q->first_seen(q->first_seen_ctx, q->imei.key, &own) == 0;
+	rc = eir_store_get_first_seen(store, q->imei.key, &imported);
+	if (rc && rc != -ENOENT) {
+		failure(pol, rc, res);
+		return;
+	}
+	have_imported = rc == 0;
+	if (have_own && have_imported)
+		first = own < imported ? own : imported;
+	else if (have_own || have_imported)
+		first = have_own ? own : imported;
+	else
+		first = now < 0 ? 0 : now > UINT32_MAX ? UINT32_MAX : (uint32_t)now;
+
+	res->grace = true;
+	res->first_sighting = !have_own && !have_imported;
+	res->first_seen = first;
+	res->grace_end = eir_grace_end(pol, g, first);
+	if ((int64_t)now >= (int64_t)res->grace_end) {
+		res->verdict = g->then;
+		res->branch = EIR_BR_GRACE_EXPIRED;
+	} else {
+		res->verdict = EIR_GREYLISTED;
+	}
+}
+
+void eir_policy_apply_mode(const struct eir_policy *pol, struct eir_result *res)
+{
+	res->decided = res->verdict;
+	res->monitored = false;
+	if (pol->mode == EIR_MODE_MONITOR && res->verdict != EIR_WHITELISTED) {
+		res->verdict = EIR_WHITELISTED;
+		res->monitored = true;
+	}
+}
+
+void eir_check(struct eir_store *store, const struct eir_policy *pol,
+	       const struct eir_query *q, time_t now, struct eir_result *res)
+{
+	decide(store, pol, q, now, res);
+	grace(store, pol, q, now, res);
+	eir_policy_apply_mode(pol, res);
+}
+
 static char *trim(char *p)
 {
 	char *end;
@@ -284,9 +472,13 @@ static int load(const char *path, struct eir_policy *pol, char *err, size_t errs
 				continue;
 		}
 		key = strtok_r(s, " \t", &save);
-		val = strtok_r(NULL, " \t", &save);
-		extra = strtok_r(NULL, " \t", &save);
-		if (!val || extra) {
+		val = save ? trim(save) : NULL;
+		/* Words of a value are separated by one blank, as the VTY
+		 * writes them. */
+		for (extra = val; extra && *extra; extra++)
+			if (*extra == '\t')
+				*extra = ' ';
+		if (!val || !*val) {
 			snprintf(err, errsz, "%s:%d: expected 'KEY VALUE'", path, lineno);
 			rc = -EINVAL;
 			break;

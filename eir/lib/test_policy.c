@@ -252,12 +252,290 @@ static void test_policy_words(void **state)
 	assert_int_equal(eir_policy_set(&p, "no-such-key", "whitelisted"), -ENOENT);
 	assert_int_equal(eir_policy_set(&p, "check-digit", "maybe"), -EINVAL);
 	eir_policy_foreach(&p, emit, out);
-	assert_string_equal(out, "invalid-imei=blacklisted unknown-imei=unknown registered=greylisted "
+	assert_string_equal(out, "mode=enforce invalid-imei=blacklisted unknown-imei=unknown registered=greylisted "
 			    "expired=greylisted pair-mismatch=greylisted failure=whitelisted "
-			    "check-digit=strict ");
+			    "check-digit=strict time-zone=UTC ");
 	assert_int_equal(p.imei_flags & (EIR_IMEI_ALLOW_SPARE0 | EIR_IMEI_IGNORE_CD), 0);
 	assert_int_equal(eir_policy_set(&p, "check-digit", "ignore"), 0);
 	assert_true(p.imei_flags & EIR_IMEI_IGNORE_CD);
+}
+
+/* ---------------------------------------------------------------- grace */
+
+#define DAY 86400
+/* 2027-01-15T10:00:00Z, a first sighting in the middle of a UTC day. */
+#define FIRST 1800007200u
+
+struct sightings {
+	uint64_t imei;
+	uint32_t first;
+	int asked;
+};
+
+static int own_first_seen(void *ctx, uint64_t imei, uint32_t *first)
+{
+	struct sightings *s = ctx;
+
+	s->asked++;
+	if (imei != s->imei)
+		return -ENOENT;
+	*first = s->first;
+	return 0;
+}
+
+static struct eir_result check_at(struct fixture *f, const struct eir_policy *p, uint64_t imei, uint64_t imsi,
+				  struct sightings *own, int64_t now)
+{
+	struct eir_query q = { .imei = { .key = imei, .svn = -1 }, .imsi = imsi,
+			       .first_seen = own ? own_first_seen : NULL, .first_seen_ctx = own };
+	struct eir_result r;
+
+	eir_check(f->s, p, &q, (time_t)now, &r);
+	return r;
+}
+
+static void test_grace_boundaries(void **state)
+{
+	struct fixture *f = *state;
+	struct sightings own = { .imei = I_NONE, .first = FIRST };
+	uint32_t day0 = FIRST - FIRST % DAY;	/* midnight UTC of the first sighting */
+	struct eir_policy p;
+	struct eir_result r;
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30 then blacklisted"), 0);
+	assert_int_equal(p.unknown_imei, EIR_GREYLISTED);
+	assert_int_equal(eir_grace_end(&p, &p.unknown_grace, FIRST), day0 + 30 * DAY);
+
+	/* Day 0, day DAYS-1 up to its last second: greylisted, in grace. */
+	r = check_at(f, &p, I_NONE, 0, &own, FIRST);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_int_equal(r.branch, EIR_BR_UNKNOWN);
+	assert_true(r.grace);
+	assert_false(r.first_sighting);
+	assert_int_equal(r.first_seen, FIRST);
+	assert_int_equal(r.grace_end, day0 + 30 * DAY);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 29 * DAY);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 30 * DAY - 1);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_int_equal(r.branch, EIR_BR_UNKNOWN);
+	/* Day DAYS from its first second, and DAYS+1: blacklisted, grace-expired. */
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 30 * DAY);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	assert_true(r.grace);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 31 * DAY + 5);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	/* Days count from the IMEI, whatever the IMSI. */
+	r = check_at(f, &p, I_NONE, f->imsi_other, &own, (int64_t)day0 + 30 * DAY);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+
+	/* Nobody saw it: the grace starts now. */
+	own.imei = 1;
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 400 * DAY);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_true(r.first_sighting);
+	assert_int_equal(r.first_seen, day0 + 400 * DAY);
+	r = check_at(f, &p, I_NONE, 0, NULL, (int64_t)day0 + 400 * DAY);
+	assert_true(r.first_sighting);
+
+	/* `then greylisted`: past the grace, still grey, but grace-expired. */
+	own.imei = I_NONE;
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30 then greylisted"), 0);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 30 * DAY);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	/* Back to a plain outcome: no grace at all, nothing asked. */
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "unknown"), 0);
+	own.asked = 0;
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)day0 + 300 * DAY);
+	assert_int_equal(r.verdict, EIR_UNKNOWN);
+	assert_false(r.grace);
+	assert_int_equal(own.asked, 0);
+}
+
+static void test_grace_time_zone(void **state)
+{
+	struct fixture *f = *state;
+	/* 2026-11-30T21:00:00Z is 2026-12-01 00:30 in Tehran (UTC+03:30). */
+	struct sightings own = { .imei = I_NONE, .first = 1796072400u };
+	uint32_t tehran_dec2 = 1796072400u - 1800 + DAY;	/* 2026-12-02T00:00+03:30 */
+	struct eir_policy p;
+	struct eir_result r;
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 1"), 0);
+	assert_int_equal(p.unknown_grace.then, EIR_BLACKLISTED);
+	/* In UTC the first sighting is on 30 November: over at 1 December 00:00Z. */
+	r = check_at(f, &p, I_NONE, 0, &own, 1796083200 - 1);
+	assert_int_equal(r.branch, EIR_BR_UNKNOWN);
+	r = check_at(f, &p, I_NONE, 0, &own, 1796083200);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	/* In Tehran it is on 1 December: over at 2 December 00:00+03:30. */
+	assert_int_equal(eir_policy_set(&p, "time-zone", "UTC+03:30"), 0);
+	assert_int_equal(p.tz_offset, 3 * 3600 + 1800);
+	assert_int_equal(eir_grace_end(&p, &p.unknown_grace, own.first), tehran_dec2);
+	r = check_at(f, &p, I_NONE, 0, &own, 1796083200);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)tehran_dec2 - 1);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	r = check_at(f, &p, I_NONE, 0, &own, tehran_dec2);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	/* West of UTC: UTC-05:00, the same sighting is on 30 November 16:00. */
+	assert_int_equal(eir_policy_set(&p, "time-zone", "UTC-05:00"), 0);
+	assert_int_equal(eir_grace_end(&p, &p.unknown_grace, own.first), 1796083200u + 5 * 3600);
+}
+
+static void test_grace_registered_and_exempt(void **state)
+{
+	struct fixture *f = *state;
+	struct sightings own = { .first = FIRST };
+	int64_t late = (int64_t)FIRST + 100 * DAY;
+	struct eir_policy p;
+	struct eir_result r;
+	static const uint64_t never[] = { I_ACTIVE, I_EXEMPT, I_TRAVELLER, I_BLOCKED, I_TRACKED, I_RANGE };
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30 then blacklisted"), 0);
+	assert_int_equal(eir_policy_set(&p, "registered", "grace 10 then blacklisted"), 0);
+	/* Registered, never activated: its own grace. */
+	own.imei = I_REGISTERED;
+	r = check_at(f, &p, I_REGISTERED, 0, &own, (int64_t)FIRST + 9 * DAY);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_int_equal(r.branch, EIR_BR_REGISTERED);
+	r = check_at(f, &p, I_REGISTERED, 0, &own, late);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	assert_int_equal(r.status, EIR_STATUS_REGISTERED);
+	/* A registered range too. */
+	own.imei = I_RANGE_REG;
+	r = check_at(f, &p, I_RANGE_REG, 0, &own, late);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	/* Exempt, paired, active and the rest never enter grace. */
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		own.imei = never[i];
+		own.asked = 0;
+		r = check_at(f, &p, never[i], 0, &own, late);
+		assert_false(r.grace);
+		assert_int_equal(own.asked, 0);
+		assert_int_not_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	}
+	own.imei = I_PAIRED_BLK;
+	r = check_at(f, &p, I_PAIRED_BLK, f->imsi_paired, &own, late);
+	assert_int_equal(r.branch, EIR_BR_PAIRED);
+	assert_false(r.grace);
+	own.imei = I_LOCKED;
+	r = check_at(f, &p, I_LOCKED, f->imsi_paired, &own, late);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_false(r.grace);
+	/* An own sighting that is later than now (a clock set back): in grace. */
+	own.imei = I_NONE;
+	own.first = FIRST + 50 * DAY;
+	r = check_at(f, &p, I_NONE, 0, &own, FIRST);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+}
+
+static void test_monitor_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct sightings own = { .imei = I_NONE, .first = FIRST };
+	struct eir_policy p;
+	struct eir_result r;
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "mode", "monitor"), 0);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30"), 0);
+	r = check_at(f, &p, I_BLOCKED, 0, NULL, FIRST);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_int_equal(r.decided, EIR_BLACKLISTED);
+	assert_true(r.monitored);
+	assert_int_equal(r.branch, EIR_BR_BLOCKED);
+	r = check_at(f, &p, I_NONE, 0, &own, (int64_t)FIRST + 40 * DAY);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_int_equal(r.decided, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	r = check_at(f, &p, I_ACTIVE, 0, NULL, FIRST);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_false(r.monitored);
+	/* unknown (5422 / 404) is sent whitelisted too; invalid IMEIs as well. */
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "unknown"), 0);
+	r = check_at(f, &p, I_NONE, 0, NULL, FIRST);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_int_equal(r.decided, EIR_UNKNOWN);
+	struct eir_query q = { .imei_err = EIR_IMEI_NON_DIGIT };
+	eir_check(f->s, &p, &q, NOW, &r);
+	assert_int_equal(r.verdict, EIR_WHITELISTED);
+	assert_int_equal(r.decided, EIR_BLACKLISTED);
+	/* Enforce: decided is what is sent. */
+	assert_int_equal(eir_policy_set(&p, "mode", "enforce"), 0);
+	r = check_at(f, &p, I_BLOCKED, 0, NULL, FIRST);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.decided, EIR_BLACKLISTED);
+	assert_false(r.monitored);
+}
+
+static void test_grace_words(void **state)
+{
+	static const char *const bad[] = {
+		"grace", "grace 0", "grace 3651", "grace -5", "grace 30 then", "grace 30 then unknown",
+		"grace 30 then whitelisted", "grace 30 blacklisted", "grace 30 then blacklisted x", "grace x",
+	};
+	static const char *const bad_tz[] = { "UTC+3", "+3:30", "UTC+14:01", "UTC+03:60", "CET", "UTC+03:30x", "" };
+	struct eir_policy p, before;
+	char out[512] = "";
+	int off;
+
+	(void)state;
+	eir_policy_defaults(&p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		before = p;
+		assert_int_equal(eir_policy_set(&p, "unknown-imei", bad[i]), -EINVAL);
+		assert_memory_equal(&p, &before, sizeof(p));
+	}
+	/* Grace is for unknown-imei and registered only. */
+	assert_int_equal(eir_policy_set(&p, "expired", "grace 30"), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad_tz) / sizeof(bad_tz[0]); i++)
+		assert_int_equal(eir_tz_parse(bad_tz[i], &off), -EINVAL);
+	assert_int_equal(eir_tz_parse("+03:30", &off), 0);
+	assert_int_equal(off, 12600);
+	assert_int_equal(eir_tz_parse("UTC-14:00", &off), 0);
+	assert_int_equal(off, -50400);
+	assert_int_equal(eir_policy_set(&p, "mode", "watch"), -EINVAL);
+
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30 then blacklisted"), 0);
+	assert_int_equal(eir_policy_set(&p, "registered", "grace 7 then greylisted"), 0);
+	assert_int_equal(eir_policy_set(&p, "mode", "monitor"), 0);
+	assert_int_equal(eir_policy_set(&p, "time-zone", "UTC+03:30"), 0);
+	eir_policy_foreach(&p, emit, out);
+	assert_string_equal(out, "mode=monitor invalid-imei=blacklisted unknown-imei=grace 30 then blacklisted "
+			    "registered=grace 7 then greylisted expired=greylisted pair-mismatch=greylisted "
+			    "failure=whitelisted check-digit=spare time-zone=UTC+03:30 ");
+}
+
+/* The words eird writes back are the words eir_policy_load reads. */
+static void test_load_grace(void **state)
+{
+	char path[] = "/tmp/test_policy_cfgXXXXXX", err[512];
+	struct eir_policy p;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "eir\n policy\n  mode monitor\n  unknown-imei grace 30 then blacklisted\n"
+			 "  registered\tgrace 5\n  time-zone UTC+03:30\n");
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.mode, EIR_MODE_MONITOR);
+	assert_int_equal(p.unknown_grace.days, 30);
+	assert_int_equal(p.registered_grace.days, 5);
+	assert_int_equal(p.tz_offset, 12600);
+	write_file(path, "eir\n policy\n  unknown-imei grace 30 then maybe\n");
+	assert_int_not_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":3: bad value 'grace 30 then maybe' for 'unknown-imei'"));
+	unlink(path);
 }
 
 int main(void)
@@ -267,6 +545,12 @@ int main(void)
 		cmocka_unit_test(test_every_outcome_configurable),
 		cmocka_unit_test(test_policy_words),
 		cmocka_unit_test(test_load_cfg),
+		cmocka_unit_test(test_grace_boundaries),
+		cmocka_unit_test(test_grace_time_zone),
+		cmocka_unit_test(test_grace_registered_and_exempt),
+		cmocka_unit_test(test_monitor_mode),
+		cmocka_unit_test(test_grace_words),
+		cmocka_unit_test(test_load_grace),
 	};
 	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
 }
