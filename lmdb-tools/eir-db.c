@@ -169,7 +169,7 @@ static int cmd_check(const struct opts *o, const char *arg)
 	ex = open_db(o, &s);
 	if (ex)
 		return ex;
-	eir_check(s, &pol, &q, time(NULL), &res);
+	eir_check(s, &pol, &q, eir_now(), &res);
 	if (q.imei_err) {
 		printf("imei: %s\n", arg);
 		printf("imei-error: %s\n", eir_imei_strerror(q.imei_err));

@@ -6,12 +6,14 @@
 #include <time.h>
 
 #include <osmocom/core/stats.h>
+#include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
 #include "config.h"
 #include "eird.h"
 #include "store.h"
+#include "timefmt.h"
 
 #define HEALTH_MS 1000
 #define STORE_REMIND_NS (15 * 60 * 1000000000ULL)
@@ -42,6 +44,7 @@ static const struct rate_ctr_desc branch_ctr_desc[EIR_BRANCH_COUNT] = {
 	[EIR_BR_RANGE] = { "policy:range", "Decided by a range or TAC rule" },
 	[EIR_BR_UNKNOWN] = { "policy:unknown", "Unknown IMEIs (policy unknown-imei)" },
 	[EIR_BR_FAILURE] = { "policy:failure", "Store failures (policy failure)" },
+	[EIR_BR_GRACE_EXPIRED] = { "policy:grace-expired", "Unknown or registered IMEIs past their grace period" },
 };
 
 static const struct rate_ctr_group_desc branch_ctrg_desc = {
@@ -52,6 +55,28 @@ static const struct rate_ctr_group_desc branch_ctrg_desc = {
 	.ctr_desc = branch_ctr_desc,
 };
 osmo_static_assert(ARRAY_SIZE(branch_ctr_desc) == EIR_BRANCH_COUNT, branch_ctr_desc_matches_enum);
+
+/* The verdict mix (docs/stats.md): what went on the wire, what the
+ * policy decided (they differ in monitor mode), the grace period, and per
+ * branch the answers monitor mode sent WHITELISTED instead. Built at start
+ * from the branch names. */
+enum {
+	VC_SENT = 0,				/* + verdict */
+	VC_DECIDED = VC_SENT + EIR_VERDICT_COUNT,
+	VC_GRACE_IN = VC_DECIDED + EIR_VERDICT_COUNT,
+	VC_GRACE_EXPIRED,
+	VC_GRACE_FIRST,
+	VC_WOULD = VC_GRACE_FIRST + 1,		/* + verdict * EIR_BRANCH_COUNT + branch */
+	VC_COUNT = VC_WOULD + 3 * EIR_BRANCH_COUNT,
+};
+
+/* Monitor mode turns blacklisted, greylisted and unknown into whitelisted. */
+static const char *const would_names[3] = { "would-blacklist", "would-greylist", "would-unknown" };
+
+static unsigned would_index(enum eir_verdict v)
+{
+	return v == EIR_BLACKLISTED ? 0 : v == EIR_GREYLISTED ? 1 : 2;
+}
 
 static bool in_batch;
 static uint64_t last_reopens;
@@ -191,16 +216,95 @@ static void failure_alarm(int err)
 
 void eird_counters_init(void)
 {
+	struct rate_ctr_desc *d = talloc_zero_array(g_eird->ctx, struct rate_ctr_desc, VC_COUNT);
+	struct rate_ctr_group_desc *gd = talloc_zero(g_eird->ctx, struct rate_ctr_group_desc);
+	void *ctx = g_eird->ctx;
+
 	g_eird->branches = rate_ctr_group_alloc(g_eird->ctx, &branch_ctrg_desc, 0);
+	for (int v = 0; v < EIR_VERDICT_COUNT; v++) {
+		d[VC_SENT + v] = (struct rate_ctr_desc){
+			talloc_asprintf(ctx, "verdict:sent:%s", eir_verdict_name(v)),
+			talloc_asprintf(ctx, "Answers sent %s (every interface)", eir_verdict_name(v)) };
+		d[VC_DECIDED + v] = (struct rate_ctr_desc){
+			talloc_asprintf(ctx, "verdict:decided:%s", eir_verdict_name(v)),
+			talloc_asprintf(ctx, "Queries the policy decided %s (what enforce mode sends)",
+					eir_verdict_name(v)) };
+	}
+	d[VC_GRACE_IN] = (struct rate_ctr_desc){ "grace:in-grace", "Answers greylisted within a grace period" };
+	d[VC_GRACE_EXPIRED] = (struct rate_ctr_desc){ "grace:expired", "Answers for IMEIs past their grace period" };
+	d[VC_GRACE_FIRST] = (struct rate_ctr_desc){ "grace:first-sightings",
+						    "Grace periods started: IMEIs nobody had seen before" };
+	for (unsigned w = 0; w < 3; w++)
+		for (int b = 0; b < EIR_BRANCH_COUNT; b++)
+			d[VC_WOULD + w * EIR_BRANCH_COUNT + b] = (struct rate_ctr_desc){
+				talloc_asprintf(ctx, "monitor:%s:%s", would_names[w], eir_branch_name(b)),
+				talloc_asprintf(ctx, "Sent whitelisted in monitor mode, enforce would send %s (branch %s)",
+						w == 0 ? "blacklisted" : w == 1 ? "greylisted" : "unknown",
+						eir_branch_name(b)) };
+	/* The descriptor's fields are const: built on the stack, copied. */
+	const struct rate_ctr_group_desc tmpl = {
+		.group_name_prefix = "eir_verdicts", .group_description = "EIR verdict mix, grace and monitor mode",
+		.class_id = OSMO_STATS_CLASS_GLOBAL, .num_ctr = VC_COUNT, .ctr_desc = d,
+	};
+	memcpy(gd, &tmpl, sizeof(tmpl));
+	g_eird->verdicts = rate_ctr_group_alloc(g_eird->ctx, gd, 0);
 }
 
-void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res)
+const char *eird_iface_name(enum eird_iface iface)
 {
-	const struct eir_policy *pol = &g_eird->cfg.policy;
-	const struct eird_iface_policy *ip = &g_eird->cfg.iface[iface];
+	static const char *const names[EIRD_IF_COUNT] = {
+		[EIRD_IF_S13] = "s13", [EIRD_IF_MAP] = "map", [EIRD_IF_N5G] = "n5g" };
 
+	return (unsigned)iface < EIRD_IF_COUNT ? names[iface] : "?";
+}
+
+void eird_policy_apply(void)
+{
+	for (int i = 0; i < EIRD_IF_COUNT; i++) {
+		const struct eird_iface_policy *ip = &g_eird->cfg.iface[i];
+		struct eir_policy *p = &g_eird->policy[i];
+
+		*p = g_eird->cfg.policy;
+		if (ip->mode >= 0)
+			p->mode = (enum eir_mode)ip->mode;
+		if (ip->unknown_imei >= 0) {
+			p->unknown_imei = (enum eir_verdict)ip->unknown_imei;
+			p->unknown_grace = ip->unknown_grace;
+		}
+	}
+}
+
+static void vctr(unsigned i)
+{
+	rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->verdicts, i));
+}
+
+/* Every answer's counters: its branch, the sent and decided mix, grace,
+ * and what monitor mode changed. */
+static void count_result(const struct eir_result *res)
+{
+	if (!g_eird->cfg.counting)
+		return;
+	rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
+	vctr(VC_SENT + res->verdict);
+	vctr(VC_DECIDED + res->decided);
+	if (res->grace) {
+		vctr(res->branch == EIR_BR_GRACE_EXPIRED ? VC_GRACE_EXPIRED : VC_GRACE_IN);
+		if (res->first_sighting)
+			vctr(VC_GRACE_FIRST);
+	}
+	if (res->monitored)
+		vctr(VC_WOULD + would_index(res->decided) * EIR_BRANCH_COUNT + res->branch);
+}
+
+void eird_check(enum eird_iface iface, const struct eir_query *q0, struct eir_result *res)
+{
+	const struct eir_policy *pol = &g_eird->policy[iface];
+	struct eir_query qq = *q0, *q = &qq;
+
+	q->first_seen = eird_observe_first_seen;
 	if (batch_begin()) {
-		eir_check(g_eird->store, pol, q, time(NULL), res);
+		eir_check(g_eird->store, pol, q, eir_now(), res);
 	} else {
 		memset(res, 0, sizeof(*res));
 		res->verdict = pol->failure;
@@ -212,20 +316,23 @@ void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_res
 			res->branch = EIR_BR_INVALID;
 			res->imei_err = q->imei_err;
 		}
+		eir_policy_apply_mode(pol, res);
 	}
-	if (res->branch == EIR_BR_UNKNOWN && ip->unknown_imei >= 0)
-		res->verdict = (enum eir_verdict)ip->unknown_imei;
-	if (g_eird->cfg.counting)
-		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, res->branch));
+	count_result(res);
 	/* Without a database the health timer's alarm has said it. */
 	if (res->branch == EIR_BR_FAILURE && g_eird->store)
 		failure_alarm(res->store_err);
+	if (!q->imei_err)
+		eird_observe(iface, q, res);
 }
 
-void eird_count_branch(enum eir_branch b)
+void eird_check_not_equipment(enum eird_iface iface, struct eir_result *res)
 {
-	if (g_eird->cfg.counting)
-		rate_ctr_inc(rate_ctr_group_get_ctr(g_eird->branches, b));
+	const struct eir_policy *pol = &g_eird->policy[iface];
+
+	*res = (struct eir_result){ .verdict = pol->unknown_imei, .branch = EIR_BR_UNKNOWN };
+	eir_policy_apply_mode(pol, res);
+	count_result(res);
 }
 
 void eird_batch_end(void)
@@ -233,4 +340,5 @@ void eird_batch_end(void)
 	if (in_batch)
 		eir_store_end(g_eird->store);
 	in_batch = false;
+	eird_observe_batch_end();
 }

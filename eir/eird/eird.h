@@ -38,10 +38,12 @@ enum eird_vty_node {
 	MAP_NODE,
 	N5G_NODE,
 	N5G_POLICY_NODE,
+	DIAMETER_POLICY_NODE,
+	MAP_POLICY_NODE,
 };
 
 /* The interfaces a query arrives on: per-interface policy overrides, and
- * (later) the RAT of an observation. */
+ * the interface (so the RAT) of an observation. */
 enum eird_iface {
 	EIRD_IF_S13,
 	EIRD_IF_MAP,
@@ -51,7 +53,19 @@ enum eird_iface {
 
 /* What a `policy` node under a front end overrides; -1: the global one. */
 struct eird_iface_policy {
+	int mode;			/* enum eir_mode or -1 */
 	int unknown_imei;		/* enum eir_verdict or -1 */
+	struct eir_grace unknown_grace;	/* with unknown_imei: its grace (days 0: none) */
+};
+
+/* The `eir` node's observation settings (docs/observed.md). */
+struct eird_observed_cfg {
+	char *path;			/* NULL: `no observed-db`, nothing recorded */
+	unsigned retention_days;
+	uint64_t max_pairs;		/* 0: no cap but the map size */
+	unsigned max_size_mb;		/* the LMDB map size */
+	unsigned interval_ms;		/* batch commit interval */
+	unsigned queue;			/* distinct pairs per batch before drops */
 };
 
 /* What the `eir` node configures. The VTY commands write into the copy
@@ -65,6 +79,7 @@ struct eird_cfg {
 	bool counting;			/* off only to measure what counting costs */
 	struct eir_policy policy;
 	struct eird_iface_policy iface[EIRD_IF_COUNT];
+	struct eird_observed_cfg observed;
 };
 
 struct eird {
@@ -73,6 +88,9 @@ struct eird {
 	struct eird_cfg cfg;
 	struct eir_store *store;	/* NULL while the database cannot be opened */
 	struct rate_ctr_group *branches;
+	struct rate_ctr_group *verdicts;	/* sent and decided mix, grace, monitor */
+	/* cfg.policy with each interface's overrides (eird_policy_apply). */
+	struct eir_policy policy[EIRD_IF_COUNT];
 };
 
 extern struct eird *g_eird;
@@ -131,9 +149,13 @@ void eird_counters_init(void);
  * earlier (after each read). */
 void eird_check(enum eird_iface iface, const struct eir_query *q, struct eir_result *res);
 void eird_batch_end(void);
-/* Count a branch decided without eird_check() (a 5G PEI that is no IMEI
- * gets the unknown outcome without a lookup). */
-void eird_count_branch(enum eir_branch b);
+/* The unknown outcome of iface for an identity that is no IMEI (a 5G PEI
+ * of another kind): counted, monitor mode applied, nothing looked up. */
+void eird_check_not_equipment(enum eird_iface iface, struct eir_result *res);
+/* Recompute g_eird->policy[] from cfg.policy and cfg.iface[]: after the
+ * configuration is read and after every reload. */
+void eird_policy_apply(void);
+const char *eird_iface_name(enum eird_iface iface);
 /* The database: opened at start and by the health timer (once a second,
  * with a rate-limited alarm while it cannot be). Readers outside a batch
  * (the stats socket) use eird_meta(). */
@@ -141,6 +163,29 @@ void eird_health_start(void);
 void eird_health_stop(void);
 /* The meta of the generation in service; false while no database. */
 bool eird_meta(struct eir_meta *m, uint64_t *reopens);
+
+/* ------------------------------------------------------------ observations */
+
+/* observe.c: what eird was asked, recorded off the answer path (an
+ * in-memory batch per interval, written by a thread of its own). */
+int eird_observe_start(void *ctx);
+void eird_observe_stop(void);
+void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct eir_result *res);
+/* For eir_query.first_seen: the IMEI's first sighting here. */
+int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first);
+/* End the read transaction of the store (with eird_batch_end). */
+void eird_observe_batch_end(void);
+/* The counters (NULL when observation is off) and the gauges of the view. */
+struct rate_ctr_group *eird_observe_counters(void);
+struct eird_observe_state {
+	bool on, up;
+	const char *path;
+	uint64_t pending, pairs, imeis, used_bytes, file_bytes, map_bytes, max_pairs;
+	uint32_t oldest_seen;
+	uint64_t last_batch_us, max_batch_us, last_batch_pairs;
+	bool near_cap;
+};
+void eird_observe_state(struct eird_observe_state *st);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -173,6 +218,11 @@ bool eird_cfg_checking(void);
 			return CMD_SUCCESS; \
 	} while (0)
 void eird_cfg_defaults(struct eird_cfg *c, void *ctx);
+/* A front end's `policy` node under its own (mode, unknown-imei), and its
+ * write-back inside the front end's node; set: it overrides anything. */
+void eird_vty_iface_policy_install(enum eird_iface iface, int parent_node);
+void eird_vty_iface_policy_write(struct vty *vty, enum eird_iface iface);
+bool eird_iface_policy_set(enum eird_iface iface);
 /* Read the configuration at start; errors name file:line on stderr. */
 int eird_config_read(const char *path);
 /* SIGHUP: read the whole file again from the defaults; the policy is

@@ -414,6 +414,7 @@ static int config_write_map(struct vty *vty)
 	vty_out(vty, " max-version %d%s", M.max_version, VTY_NEWLINE);
 	if (M.reply_pc_set)
 		vty_out(vty, " reply-point-code %s%s", M.reply_pc_str, VTY_NEWLINE);
+	eird_vty_iface_policy_write(vty, EIRD_IF_MAP);
 	return CMD_SUCCESS;
 }
 
@@ -429,6 +430,7 @@ static void map_vty_init(void *ctx)
 	install_element(MAP_NODE, &cfg_map_max_version_cmd);
 	install_element(MAP_NODE, &cfg_map_reply_pc_cmd);
 	install_element(MAP_NODE, &cfg_map_no_reply_pc_cmd);
+	eird_vty_iface_policy_install(EIRD_IF_MAP, MAP_NODE);
 }
 
 const struct eird_frontend eird_fe_map = {

@@ -610,12 +610,9 @@ static void answer(struct conn *c, struct stream *st)
 	} else {
 		/* Not equipment the register can hold: the unknown outcome
 		 * of this interface. */
-		const struct eird_iface_policy *ip = &g_eird->cfg.iface[EIRD_IF_N5G];
-
 		ctr_inc(CTR_PEI_NOT_IMEI);
-		v = ip->unknown_imei >= 0 ? (enum eir_verdict)ip->unknown_imei : g_eird->cfg.policy.unknown_imei;
-		res = (struct eir_result){ .verdict = v, .branch = EIR_BR_UNKNOWN };
-		eird_count_branch(EIR_BR_UNKNOWN);
+		eird_check_not_equipment(EIRD_IF_N5G, &res);
+		v = res.verdict;
 		if (log_check_level(DN5G, LOGL_INFO)) {
 			char pb[200];
 			LOGP(DN5G, LOGL_INFO, "%s: pei %s is a %s: answered as unknown-imei (%s)\n", c->remote_addr,
@@ -1441,7 +1438,6 @@ static void n5g_foreach_peer(eird_peer_fn fn, void *ctx)
 /* ------------------------------------------------------------- VTY */
 
 static struct cmd_node n5g_node = { .node = N5G_NODE, .prompt = "%s(config-n5g)# ", .vtysh = 1 };
-static struct cmd_node n5g_policy_node = { .node = N5G_POLICY_NODE, .prompt = "%s(config-n5g-policy)# ", .vtysh = 1 };
 
 DEFUN(cfg_n5g, cfg_n5g_cmd, "n5g", "Configure the 5G N5g-eir front end (HTTP/2)\n")
 {
@@ -1608,27 +1604,6 @@ DEFUN(cfg_n5g_nrf_id, cfg_n5g_nrf_id_cmd, "nrf-instance-id UUID",
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_n5g_policy, cfg_n5g_policy_cmd, "policy", "Policy overrides for N5g-eir answers\n")
-{
-	vty->node = N5G_POLICY_NODE;
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_n5g_unknown, cfg_n5g_unknown_cmd, "unknown-imei (whitelisted|greylisted|blacklisted|unknown)",
-      "No record and no range covers the IMEI (overrides the eir policy on this interface)\n"
-      "200 WHITELISTED\n" "200 GREYLISTED\n" "200 BLACKLISTED\n" "404 ERROR_EQUIPMENT_UNKNOWN\n")
-{
-	eird_cfg_target()->iface[EIRD_IF_N5G].unknown_imei = eir_verdict_from_name(argv[0]);
-	return CMD_SUCCESS;
-}
-
-DEFUN(cfg_n5g_no_unknown, cfg_n5g_no_unknown_cmd, "no unknown-imei",
-      NO_STR "Use the eir policy's unknown-imei on this interface\n")
-{
-	eird_cfg_target()->iface[EIRD_IF_N5G].unknown_imei = -1;
-	return CMD_SUCCESS;
-}
-
 static void vty_conn_line(void *ctx, const struct eird_peer *p)
 {
 	struct vty *vty = ctx;
@@ -1665,10 +1640,9 @@ DEFUN(show_n5g_nrf, show_n5g_nrf_cmd, "show n5g nrf",
 
 static int config_write_n5g(struct vty *vty)
 {
-	const struct eird_iface_policy *ip = &g_eird->cfg.iface[EIRD_IF_N5G];
 	struct listen_cfg *l;
 
-	if (llist_empty(&N.listens) && ip->unknown_imei < 0)
+	if (llist_empty(&N.listens) && !eird_iface_policy_set(EIRD_IF_N5G))
 		return CMD_SUCCESS;
 	vty_out(vty, "n5g%s", VTY_NEWLINE);
 	llist_for_each_entry(l, &N.listens, list)
@@ -1690,16 +1664,8 @@ static int config_write_n5g(struct vty *vty)
 		vty_out(vty, " nrf-advertise %s%s", N.nrf_advertise, VTY_NEWLINE);
 	if (N.nrf_instance_id)
 		vty_out(vty, " nrf-instance-id %s%s", N.nrf_instance_id, VTY_NEWLINE);
-	if (ip->unknown_imei >= 0) {
-		vty_out(vty, " policy%s", VTY_NEWLINE);
-		vty_out(vty, "  unknown-imei %s%s", eir_verdict_name(ip->unknown_imei), VTY_NEWLINE);
-	}
+	eird_vty_iface_policy_write(vty, EIRD_IF_N5G);
 	return CMD_SUCCESS;
-}
-
-static int config_write_n5g_policy(struct vty *vty)
-{
-	return CMD_SUCCESS;	/* written inside the n5g node */
 }
 
 static void n5g_vty_init(void *ctx)
@@ -1719,10 +1685,7 @@ static void n5g_vty_init(void *ctx)
 	install_element(N5G_NODE, &cfg_n5g_nrf_hb_cmd);
 	install_element(N5G_NODE, &cfg_n5g_nrf_adv_cmd);
 	install_element(N5G_NODE, &cfg_n5g_nrf_id_cmd);
-	install_element(N5G_NODE, &cfg_n5g_policy_cmd);
-	install_node(&n5g_policy_node, config_write_n5g_policy);
-	install_element(N5G_POLICY_NODE, &cfg_n5g_unknown_cmd);
-	install_element(N5G_POLICY_NODE, &cfg_n5g_no_unknown_cmd);
+	eird_vty_iface_policy_install(EIRD_IF_N5G, N5G_NODE);
 	install_element_ve(&show_n5g_conns_cmd);
 	install_element_ve(&show_n5g_nrf_cmd);
 }

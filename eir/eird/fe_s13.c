@@ -881,6 +881,7 @@ static int config_write_diameter(struct vty *vty)
 		else
 			vty_out(vty, " peer %s%s", p->host, VTY_NEWLINE);
 	}
+	eird_vty_iface_policy_write(vty, EIRD_IF_S13);
 	return CMD_SUCCESS;
 }
 
@@ -896,6 +897,7 @@ static void s13_vty_init(void *ctx)
 	install_element(DIAMETER_NODE, &cfg_peer_cmd);
 	install_element(DIAMETER_NODE, &cfg_peer_addr_cmd);
 	install_element(DIAMETER_NODE, &cfg_no_peer_cmd);
+	eird_vty_iface_policy_install(EIRD_IF_S13, DIAMETER_NODE);
 	install_element_ve(&show_diameter_peers_cmd);
 }
 

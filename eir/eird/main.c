@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 
 	if (eird_config_read(g_eird->config_file) < 0)
 		return 1;
+	eird_policy_apply();
 	if (telnet_init_default(ctx, NULL, VTY_PORT) < 0) {
 		fprintf(stderr, "eird: cannot open the VTY telnet port\n");
 		return 1;
@@ -136,6 +137,10 @@ int main(int argc, char **argv)
 		perror("eird: daemonize");
 		return 1;
 	}
+	/* After the fork: the store's LMDB handle and the writer thread
+	 * belong to the process that answers. */
+	if (eird_observe_start(ctx) < 0)
+		return 1;
 	LOGP(DMAIN, LOGL_NOTICE, "eird %s running, database %s\n", EIR_VERSION, g_eird->cfg.db_path);
 
 	while (!quit) {
@@ -153,6 +158,7 @@ int main(int argc, char **argv)
 	for (fe = eird_frontends; *fe; fe++)
 		if ((*fe)->stop)
 			(*fe)->stop();
+	eird_observe_stop();
 	eird_health_stop();
 	log_fini();
 	talloc_free(ctx);

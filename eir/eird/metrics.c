@@ -297,6 +297,108 @@ static void add_policy(struct metrics *l)
 	}
 }
 
+/* The sent and the decided verdict mix, the grace period, and what monitor
+ * mode sent WHITELISTED instead, per branch (docs/stats.md). */
+static void add_verdicts(struct metrics *l)
+{
+	struct rate_ctr_group *g = g_eird->verdicts;
+	unsigned i = 0;
+
+	for (int v = 0; v < EIR_VERDICT_COUNT; v++, i++) {
+		struct metric *m = add(l, "verdicts", talloc_asprintf(l->ctx, "sent_%s", eir_verdict_name(v)),
+				       "eir_verdicts_sent_total", "Answers sent per verdict, every interface.", MT_COUNTER);
+		if (m) {
+			m->v.i = (int64_t)rate_ctr_group_get_ctr(g, i)->current;
+			m->label = "verdict", m->label_value = eir_verdict_name(v);
+		}
+	}
+	for (int v = 0; v < EIR_VERDICT_COUNT; v++, i++) {
+		struct metric *m = add(l, "verdicts", talloc_asprintf(l->ctx, "decided_%s", eir_verdict_name(v)),
+				       "eir_verdicts_decided_total",
+				       "Verdicts the policy decided (what enforce mode sends), every interface.", MT_COUNTER);
+		if (m) {
+			m->v.i = (int64_t)rate_ctr_group_get_ctr(g, i)->current;
+			m->label = "verdict", m->label_value = eir_verdict_name(v);
+		}
+	}
+	for (int f = 0; f < EIRD_IF_COUNT; f++) {
+		struct metric *m = add(l, "verdicts", talloc_asprintf(l->ctx, "mode_%s", eird_iface_name(f)),
+				       talloc_asprintf(l->ctx, "eir_%s_policy_mode", eird_iface_name(f)),
+				       "Policy mode of the interface (1 for the label that applies).",
+				       MT_TEXT);
+		if (m) {
+			m->v.s = eir_mode_name(g_eird->policy[f].mode);
+			m->label = "mode", m->label_value = m->v.s;
+		}
+	}
+	/* grace:in-grace, grace:expired, grace:first-sightings */
+	for (unsigned k = 0; k < 3; k++, i++) {
+		const struct rate_ctr_desc *d = &g->desc->ctr_desc[i];
+		add_int(l, "grace", plain(l->ctx, "", d->name, ""),
+			plain(l->ctx, "eir_", d->name, "_total"), d->description, MT_COUNTER,
+			(int64_t)rate_ctr_group_get_ctr(g, i)->current);
+	}
+	for (unsigned w = 0; w < 3; w++) {
+		static const char *const keys[3] = { "would_blacklist", "would_greylist", "would_unknown" };
+		for (int b = 0; b < EIR_BRANCH_COUNT; b++, i++) {
+			struct metric *m = add(l, "monitor", talloc_asprintf(l->ctx, "%s_%s", keys[w], eir_branch_name(b)),
+					       talloc_asprintf(l->ctx, "eir_monitor_%s_total", keys[w]),
+					       "Answers monitor mode sent WHITELISTED that enforce mode would not, per branch.",
+					       MT_COUNTER);
+			if (m) {
+				m->v.i = (int64_t)rate_ctr_group_get_ctr(g, i)->current;
+				m->label = "branch", m->label_value = eir_branch_name(b);
+			}
+		}
+	}
+}
+
+/* The observation store (docs/observed.md). */
+static void add_observed(struct metrics *l)
+{
+	struct eird_observe_state st;
+	struct rate_ctr_group *g = eird_observe_counters();
+
+	eird_observe_state(&st);
+	add_text(l, "observed", "observed_state", NULL, NULL,
+		 "open, unavailable (nothing recorded until it opens), or off (no observed-db).",
+		 !st.on ? "off" : st.up ? "open" : "unavailable");
+	add_int(l, "observed", "observed_up", "eir_observed_up", "1 when the observation store is open.", MT_GAUGE,
+		st.on && st.up);
+	if (!st.on)
+		return;
+	add_text(l, "observed", "observed_path", NULL, NULL, "Observation store directory.", st.path);
+	if (g)
+		add_counters(l, "observed", g);
+	add_int(l, "observed", "observed_pending", "eir_observed_pending_pairs",
+		"Pairs of the current interval, not yet written.", MT_GAUGE, (int64_t)st.pending);
+	add_int(l, "observed", "observed_pairs", "eir_observed_pairs", "Pairs in the observation store.", MT_GAUGE,
+		(int64_t)st.pairs);
+	add_int(l, "observed", "observed_imeis", "eir_observed_imeis", "IMEIs in the observation store.", MT_GAUGE,
+		(int64_t)st.imeis);
+	add_int(l, "observed", "observed_max_pairs", "eir_observed_max_pairs", "observed-max-pairs (0: none).",
+		MT_GAUGE, (int64_t)st.max_pairs);
+	add_int(l, "observed", "observed_used_bytes", "eir_observed_used_bytes",
+		"Bytes of the store's pages in use.", MT_GAUGE, (int64_t)st.used_bytes);
+	add_int(l, "observed", "observed_file_bytes", "eir_observed_file_bytes", "Size of the store's file.",
+		MT_GAUGE, (int64_t)st.file_bytes);
+	add_int(l, "observed", "observed_map_bytes", "eir_observed_map_bytes", "observed-max-size in bytes.",
+		MT_GAUGE, (int64_t)st.map_bytes);
+	add_int(l, "observed", "observed_bytes_per_pair", NULL, "Used bytes per stored pair.", MT_GAUGE,
+		st.pairs ? (int64_t)(st.used_bytes / st.pairs) : 0);
+	add_int(l, "observed", "observed_oldest_seen", NULL, "The least recent last sighting kept.", MT_TIME,
+		(int64_t)st.oldest_seen);
+	add_int(l, "observed", "observed_near_cap", "eir_observed_near_cap",
+		"1 when the store is at 90% of observed-max-pairs or observed-max-size.", MT_GAUGE, st.near_cap);
+	add_int(l, "observed", "observed_last_batch_pairs", NULL, "Pairs of the last batch written.", MT_GAUGE,
+		(int64_t)st.last_batch_pairs);
+	add_int(l, "observed", "observed_last_batch_us", "eir_observed_last_batch_microseconds",
+		"Microseconds the last batch took to write (with its expiry step).", MT_GAUGE,
+		(int64_t)st.last_batch_us);
+	add_int(l, "observed", "observed_max_batch_us", NULL, "The longest batch write since start, microseconds.",
+		MT_GAUGE, (int64_t)st.max_batch_us);
+}
+
 struct metrics *metrics_collect(void *ctx, uint64_t uptime_s)
 {
 	void *tmp = talloc_named_const(ctx, 0, "metrics");
@@ -309,6 +411,8 @@ struct metrics *metrics_collect(void *ctx, uint64_t uptime_s)
 	for (fe = eird_frontends; *fe; fe++)
 		add_frontend(l, *fe);
 	add_policy(l);
+	add_verdicts(l);
+	add_observed(l);
 	return l;
 }
 
@@ -317,6 +421,9 @@ void metrics_reset(void)
 	const struct eird_frontend *const *fe;
 
 	rate_ctr_group_reset(g_eird->branches);
+	rate_ctr_group_reset(g_eird->verdicts);
+	if (eird_observe_counters())
+		rate_ctr_group_reset(eird_observe_counters());
 	for (fe = eird_frontends; *fe; fe++) {
 		if ((*fe)->counters())
 			rate_ctr_group_reset((*fe)->counters());

@@ -7,6 +7,7 @@
  * valid. Errors name file:line. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <osmocom/core/talloc.h>
@@ -22,6 +23,12 @@
 
 static struct cmd_node eir_node = { .node = EIR_NODE, .prompt = "%s(config-eir)# ", .vtysh = 1 };
 static struct cmd_node policy_node = { .node = EIR_POLICY_NODE, .prompt = "%s(config-eir-policy)# ", .vtysh = 1 };
+
+static struct cmd_node iface_policy_nodes[EIRD_IF_COUNT] = {
+	[EIRD_IF_S13] = { .node = DIAMETER_POLICY_NODE, .prompt = "%s(config-diameter-policy)# ", .vtysh = 1 },
+	[EIRD_IF_MAP] = { .node = MAP_POLICY_NODE, .prompt = "%s(config-map-policy)# ", .vtysh = 1 },
+	[EIRD_IF_N5G] = { .node = N5G_POLICY_NODE, .prompt = "%s(config-n5g-policy)# ", .vtysh = 1 },
+};
 
 static struct eird_cfg *scratch;	/* non-NULL while SIGHUP re-reads */
 
@@ -42,7 +49,12 @@ void eird_cfg_defaults(struct eird_cfg *c, void *ctx)
 	c->stats_socket = talloc_strdup(ctx, EIR_STATS_SOCKET);
 	eir_policy_defaults(&c->policy);
 	for (int i = 0; i < EIRD_IF_COUNT; i++)
-		c->iface[i].unknown_imei = -1;
+		c->iface[i] = (struct eird_iface_policy){ .mode = -1, .unknown_imei = -1 };
+	c->observed = (struct eird_observed_cfg){
+		.path = talloc_strdup(ctx, EIR_OBSERVED_DIR),
+		.retention_days = 400, .max_pairs = 50000000, .max_size_mb = 8192,
+		.interval_ms = 1000, .queue = 1000000,
+	};
 }
 
 DEFUN(cfg_eir, cfg_eir_cmd, "eir", "Configure the Equipment Identity Register\n")
@@ -93,6 +105,61 @@ DEFUN(cfg_eir_counting, cfg_eir_counting_cmd, "counting (on|off)",
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_eir_observed_db, cfg_eir_observed_db_cmd, "observed-db PATH",
+      "Record every (IMEI, IMSI) pair asked about in a store of eird's own\n"
+      "Directory (default " EIR_OBSERVED_DIR "; never the registry database)\n")
+{
+	struct eird_cfg *c = eird_cfg_target();
+
+	osmo_talloc_replace_string(c->ctx, &c->observed.path, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_no_observed_db, cfg_eir_no_observed_db_cmd, "no observed-db",
+      NO_STR "Record nothing (the grace period then counts from imported first sightings only)\n")
+{
+	TALLOC_FREE(eird_cfg_target()->observed.path);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_observed_retention, cfg_eir_observed_retention_cmd, "observed-retention <1-3650>",
+      "Forget pairs not seen for this long\n" "Days (default 400)\n")
+{
+	eird_cfg_target()->observed.retention_days = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_observed_max_pairs, cfg_eir_observed_max_pairs_cmd, "observed-max-pairs <0-4000000000>",
+      "Cap of the observation store: beyond it the least recently seen pairs go first\n"
+      "Pairs (default 50000000; 0: only the size cap)\n")
+{
+	eird_cfg_target()->observed.max_pairs = strtoull(argv[0], NULL, 10);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_observed_max_size, cfg_eir_observed_max_size_cmd, "observed-max-size <16-1048576>",
+      "Size cap of the observation store's file (applies at restart)\n" "MiB (default 8192)\n")
+{
+	eird_cfg_target()->observed.max_size_mb = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_observed_interval, cfg_eir_observed_interval_cmd, "observed-batch-interval <10-60000>",
+      "How often the observations of the interval are written (a crash loses at most one)\n"
+      "Milliseconds (default 1000)\n")
+{
+	eird_cfg_target()->observed.interval_ms = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_observed_queue, cfg_eir_observed_queue_cmd, "observed-queue <1000-100000000>",
+      "Distinct pairs held per interval; beyond, new pairs are dropped and counted (applies at restart)\n"
+      "Pairs (default 1000000)\n")
+{
+	eird_cfg_target()->observed.queue = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_eir_policy, cfg_eir_policy_cmd, "policy", "Configure the outcome of each policy branch\n")
 {
 	vty->node = EIR_POLICY_NODE;
@@ -116,6 +183,212 @@ DEFUN(cfg_policy_outcome, cfg_policy_outcome_cmd,
 		return CMD_WARNING;
 	}
 	return CMD_SUCCESS;
+}
+
+#define GRACE_HELP "Greylisted for a grace period from the IMEI's first sighting, then another verdict\n" \
+	"Days of the grace period\n"
+#define THEN_HELP "The verdict once the grace period is over (default blacklisted)\n" \
+	"Blacklisted (Equipment-Status 1)\n" "Greylisted (Equipment-Status 2)\n"
+
+/* "grace DAYS [then V]" from the command's arguments, for eir_policy_set. */
+static const char *grace_words(char *buf, size_t sz, int argc, const char **argv, int first)
+{
+	snprintf(buf, sz, "grace %s%s%s", argv[first], argc > first + 1 ? " then " : "",
+		 argc > first + 1 ? argv[first + 1] : "");
+	return buf;
+}
+
+DEFUN(cfg_policy_grace, cfg_policy_grace_cmd, "(unknown-imei|registered) grace <1-3650>",
+      "No record and no range covers the IMEI\n" "Registered, not yet activated\n" GRACE_HELP)
+{
+	char buf[64];
+
+	if (eir_policy_set(&eird_cfg_target()->policy, argv[0], grace_words(buf, sizeof(buf), argc, argv, 1)))
+		return CMD_WARNING;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_policy_grace_then, cfg_policy_grace_then_cmd,
+      "(unknown-imei|registered) grace <1-3650> then (blacklisted|greylisted)",
+      "No record and no range covers the IMEI\n" "Registered, not yet activated\n" GRACE_HELP THEN_HELP)
+{
+	char buf[64];
+
+	if (eir_policy_set(&eird_cfg_target()->policy, argv[0], grace_words(buf, sizeof(buf), argc, argv, 1)))
+		return CMD_WARNING;
+	return CMD_SUCCESS;
+}
+
+#define MODE_HELP "Enforce the verdicts, or only watch what they would be\n" \
+	"Send the verdicts (default)\n" "Send WHITELISTED; count and record the verdict enforce mode would send\n"
+
+DEFUN(cfg_policy_mode, cfg_policy_mode_cmd, "mode (enforce|monitor)", MODE_HELP)
+{
+	eir_policy_set(&eird_cfg_target()->policy, "mode", argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_policy_tz, cfg_policy_tz_cmd, "time-zone ZONE",
+      "The time zone grace periods count days in\n"
+      "UTC (default) or a fixed offset: UTC+03:30, UTC-05:00\n")
+{
+	if (eir_policy_set(&eird_cfg_target()->policy, "time-zone", argv[0])) {
+		vty_out(vty, "%% not a time zone: %s (UTC, or UTC+HH:MM / UTC-HH:MM up to 14:00)%s", argv[0],
+			VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
+/* ------------------------------------------------ per-interface policy */
+
+static int iface_of(int node)
+{
+	for (int i = 0; i < EIRD_IF_COUNT; i++)
+		if ((int)iface_policy_nodes[i].node == node)
+			return i;
+	return -1;
+}
+
+DEFUN(cfg_ifp_enter, cfg_ifp_enter_cmd, "policy",
+      "Policy overrides for the answers of this interface\n")
+{
+	static const int parents[EIRD_IF_COUNT] = {
+		[EIRD_IF_S13] = DIAMETER_NODE, [EIRD_IF_MAP] = MAP_NODE, [EIRD_IF_N5G] = N5G_NODE };
+
+	for (int i = 0; i < EIRD_IF_COUNT; i++) {
+		if (parents[i] == (int)vty->node) {
+			vty->node = iface_policy_nodes[i].node;
+			return CMD_SUCCESS;
+		}
+	}
+	return CMD_WARNING;
+}
+
+static struct eird_iface_policy *ifp(struct vty *vty)
+{
+	int i = iface_of(vty->node);
+
+	return i < 0 ? NULL : &eird_cfg_target()->iface[i];
+}
+
+DEFUN(cfg_ifp_mode, cfg_ifp_mode_cmd, "mode (enforce|monitor)",
+      "Enforce or monitor on this interface (overrides the eir policy's mode)\n"
+      "Send the verdicts\n" "Send WHITELISTED; count and record the verdict enforce mode would send\n")
+{
+	struct eird_iface_policy *p = ifp(vty);
+
+	if (!p)
+		return CMD_WARNING;
+	p->mode = !strcmp(argv[0], "monitor") ? EIR_MODE_MONITOR : EIR_MODE_ENFORCE;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_ifp_no_mode, cfg_ifp_no_mode_cmd, "no mode",
+      NO_STR "Use the eir policy's mode on this interface\n")
+{
+	struct eird_iface_policy *p = ifp(vty);
+
+	if (!p)
+		return CMD_WARNING;
+	p->mode = -1;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_ifp_unknown, cfg_ifp_unknown_cmd, "unknown-imei " VERDICTS,
+      "No record and no range covers the IMEI (overrides the eir policy on this interface)\n" VERDICTS_HELP)
+{
+	struct eird_iface_policy *p = ifp(vty);
+
+	if (!p)
+		return CMD_WARNING;
+	p->unknown_imei = eir_verdict_from_name(argv[0]);
+	p->unknown_grace.days = 0;
+	return CMD_SUCCESS;
+}
+
+static int ifp_grace(struct vty *vty, int argc, const char **argv)
+{
+	struct eird_iface_policy *p = ifp(vty);
+	struct eir_policy tmp;
+	char buf[64];
+
+	if (!p)
+		return CMD_WARNING;
+	eir_policy_defaults(&tmp);
+	if (eir_policy_set(&tmp, "unknown-imei", grace_words(buf, sizeof(buf), argc, argv, 0)))
+		return CMD_WARNING;
+	p->unknown_imei = tmp.unknown_imei;
+	p->unknown_grace = tmp.unknown_grace;
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_ifp_unknown_grace, cfg_ifp_unknown_grace_cmd, "unknown-imei grace <1-3650>",
+      "No record and no range covers the IMEI (overrides the eir policy on this interface)\n" GRACE_HELP)
+{
+	return ifp_grace(vty, argc, argv);
+}
+
+DEFUN(cfg_ifp_unknown_grace_then, cfg_ifp_unknown_grace_then_cmd,
+      "unknown-imei grace <1-3650> then (blacklisted|greylisted)",
+      "No record and no range covers the IMEI (overrides the eir policy on this interface)\n"
+      GRACE_HELP THEN_HELP)
+{
+	return ifp_grace(vty, argc, argv);
+}
+
+DEFUN(cfg_ifp_no_unknown, cfg_ifp_no_unknown_cmd, "no unknown-imei",
+      NO_STR "Use the eir policy's unknown-imei on this interface\n")
+{
+	struct eird_iface_policy *p = ifp(vty);
+
+	if (!p)
+		return CMD_WARNING;
+	p->unknown_imei = -1;
+	p->unknown_grace.days = 0;
+	return CMD_SUCCESS;
+}
+
+static int config_write_none(struct vty *vty)
+{
+	return CMD_SUCCESS;	/* written inside the node above */
+}
+
+void eird_vty_iface_policy_install(enum eird_iface iface, int parent_node)
+{
+	struct cmd_node *n = &iface_policy_nodes[iface];
+
+	install_element(parent_node, &cfg_ifp_enter_cmd);
+	install_node(n, config_write_none);
+	install_element(n->node, &cfg_ifp_mode_cmd);
+	install_element(n->node, &cfg_ifp_no_mode_cmd);
+	install_element(n->node, &cfg_ifp_unknown_cmd);
+	install_element(n->node, &cfg_ifp_unknown_grace_cmd);
+	install_element(n->node, &cfg_ifp_unknown_grace_then_cmd);
+	install_element(n->node, &cfg_ifp_no_unknown_cmd);
+}
+
+bool eird_iface_policy_set(enum eird_iface iface)
+{
+	const struct eird_iface_policy *p = &g_eird->cfg.iface[iface];
+
+	return p->mode >= 0 || p->unknown_imei >= 0;
+}
+
+void eird_vty_iface_policy_write(struct vty *vty, enum eird_iface iface)
+{
+	const struct eird_iface_policy *p = &g_eird->cfg.iface[iface];
+
+	if (!eird_iface_policy_set(iface))
+		return;
+	vty_out(vty, " policy%s", VTY_NEWLINE);
+	if (p->mode >= 0)
+		vty_out(vty, "  mode %s%s", eir_mode_name(p->mode), VTY_NEWLINE);
+	if (p->unknown_imei >= 0 && p->unknown_grace.days)
+		vty_out(vty, "  unknown-imei grace %u then %s%s", p->unknown_grace.days,
+			eir_verdict_name(p->unknown_grace.then), VTY_NEWLINE);
+	else if (p->unknown_imei >= 0)
+		vty_out(vty, "  unknown-imei %s%s", eir_verdict_name(p->unknown_imei), VTY_NEWLINE);
 }
 
 DEFUN(cfg_policy_check_digit, cfg_policy_check_digit_cmd, "check-digit (strict|spare|ignore)",
@@ -146,6 +419,18 @@ static int config_write_eir(struct vty *vty)
 		vty_out(vty, " stats-socket-group %s%s", c->stats_group, VTY_NEWLINE);
 	if (!c->counting)
 		vty_out(vty, " counting off%s", VTY_NEWLINE);
+	if (c->observed.path)
+		vty_out(vty, " observed-db %s%s", c->observed.path, VTY_NEWLINE);
+	else
+		vty_out(vty, " no observed-db%s", VTY_NEWLINE);
+	vty_out(vty, " observed-retention %u%s", c->observed.retention_days, VTY_NEWLINE);
+	vty_out(vty, " observed-max-pairs %llu%s", (unsigned long long)c->observed.max_pairs, VTY_NEWLINE);
+	if (c->observed.max_size_mb != 8192)
+		vty_out(vty, " observed-max-size %u%s", c->observed.max_size_mb, VTY_NEWLINE);
+	if (c->observed.interval_ms != 1000)
+		vty_out(vty, " observed-batch-interval %u%s", c->observed.interval_ms, VTY_NEWLINE);
+	if (c->observed.queue != 1000000)
+		vty_out(vty, " observed-queue %u%s", c->observed.queue, VTY_NEWLINE);
 	vty_out(vty, " policy%s", VTY_NEWLINE);
 	eir_policy_foreach(&c->policy, write_policy_line, vty);
 	return CMD_SUCCESS;
@@ -164,6 +449,12 @@ int eird_vty_go_parent(struct vty *vty)
 		break;
 	case N5G_POLICY_NODE:
 		vty->node = N5G_NODE;
+		break;
+	case DIAMETER_POLICY_NODE:
+		vty->node = DIAMETER_NODE;
+		break;
+	case MAP_POLICY_NODE:
+		vty->node = MAP_NODE;
 		break;
 	case EIR_NODE:
 	case DIAMETER_NODE:
@@ -194,9 +485,20 @@ void eird_vty_init(void)
 	install_element(EIR_NODE, &cfg_eir_no_stats_socket_cmd);
 	install_element(EIR_NODE, &cfg_eir_stats_group_cmd);
 	install_element(EIR_NODE, &cfg_eir_counting_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_db_cmd);
+	install_element(EIR_NODE, &cfg_eir_no_observed_db_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_retention_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_max_pairs_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_max_size_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_interval_cmd);
+	install_element(EIR_NODE, &cfg_eir_observed_queue_cmd);
 	install_element(EIR_NODE, &cfg_eir_policy_cmd);
 	install_node(&policy_node, config_write_policy);
 	install_element(EIR_POLICY_NODE, &cfg_policy_outcome_cmd);
+	install_element(EIR_POLICY_NODE, &cfg_policy_grace_cmd);
+	install_element(EIR_POLICY_NODE, &cfg_policy_grace_then_cmd);
+	install_element(EIR_POLICY_NODE, &cfg_policy_mode_cmd);
+	install_element(EIR_POLICY_NODE, &cfg_policy_tz_cmd);
 	install_element(EIR_POLICY_NODE, &cfg_policy_check_digit_cmd);
 }
 
@@ -330,11 +632,21 @@ int eird_config_reload(void)
 	}
 	g_eird->cfg.policy = c->policy;
 	memcpy(g_eird->cfg.iface, c->iface, sizeof(c->iface));
-	LOGP(DPOLICY, LOGL_NOTICE, "policy reloaded from %s\n", g_eird->config_file);
+	g_eird->cfg.observed.retention_days = c->observed.retention_days;
+	g_eird->cfg.observed.max_pairs = c->observed.max_pairs;
+	eird_policy_apply();
+	LOGP(DPOLICY, LOGL_NOTICE, "policy reloaded from %s (mode: s13 %s, map %s, n5g %s)\n", g_eird->config_file,
+	     eir_mode_name(g_eird->policy[EIRD_IF_S13].mode), eir_mode_name(g_eird->policy[EIRD_IF_MAP].mode),
+	     eir_mode_name(g_eird->policy[EIRD_IF_N5G].mode));
 	if (differs(c->db_path, g_eird->cfg.db_path) || differs(c->stats_socket, g_eird->cfg.stats_socket) ||
-	    differs(c->stats_group, g_eird->cfg.stats_group) || c->counting != g_eird->cfg.counting)
-		LOGP(DMAIN, LOGL_NOTICE, "%s: the eir node's database, stats-socket and counting settings "
-		     "changed; they apply at the next restart\n", g_eird->config_file);
+	    differs(c->stats_group, g_eird->cfg.stats_group) || c->counting != g_eird->cfg.counting ||
+	    differs(c->observed.path, g_eird->cfg.observed.path) ||
+	    c->observed.max_size_mb != g_eird->cfg.observed.max_size_mb ||
+	    c->observed.interval_ms != g_eird->cfg.observed.interval_ms ||
+	    c->observed.queue != g_eird->cfg.observed.queue)
+		LOGP(DMAIN, LOGL_NOTICE, "%s: the eir node's database, stats-socket, counting and observed-db, "
+		     "-max-size, -batch-interval, -queue settings changed; they apply at the next restart\n",
+		     g_eird->config_file);
 	talloc_free(tmp);
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* ISO 8601 UTC times as the snapshots and tools write them (timefmt.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,4 +55,41 @@ int eir_time_parse(const char *s, size_t len, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)t;
 	return 0;
+}
+
+/* EIR_CLOCK_OFFSET: a test aid (docs/observed.md) that moves the wall clock
+ * of the grace period: "+31d", "-2h", "90m", "3600" (seconds). Read once. */
+static int64_t clock_offset(void)
+{
+	static int64_t off;
+	static int done;
+	const char *s;
+	char *end;
+	long long v;
+
+	if (done)
+		return off;
+	done = 1;
+	s = getenv("EIR_CLOCK_OFFSET");
+	if (!s || !*s)
+		return off;
+	v = strtoll(s, &end, 10);
+	switch (*end) {
+	case 'd': v *= 86400, end++; break;
+	case 'h': v *= 3600, end++; break;
+	case 'm': v *= 60, end++; break;
+	case 's': end++; break;
+	default: break;
+	}
+	if (*end) {
+		fprintf(stderr, "EIR_CLOCK_OFFSET '%s' ignored: use [+-]N[d|h|m|s]\n", s);
+		return off;
+	}
+	off = v;
+	return off;
+}
+
+time_t eir_now(void)
+{
+	return time(NULL) + (time_t)clock_offset();
 }

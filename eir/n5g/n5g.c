@@ -241,6 +241,9 @@ static enum n5g_err parse_gpsi(const char *v, size_t n, struct n5g_request *req)
 			req->reason = "msisdn- must be followed by 5 to 15 digits";
 			return N5G_ERR_GPSI_BAD;
 		}
+		/* Kept with the observation (packed like an IMSI). */
+		if (eir_imsi_parse(v + 7, n - 7, &req->q.msisdn))
+			req->q.msisdn = 0;
 	} else if (has_prefix(v, "extid-")) {
 		at = strchr(v + 6, '@');
 		if (!at || at == v + 6 || !at[1] || strchr(at + 1, '@')) {

@@ -21,7 +21,7 @@
 
 #include "config.h"
 #define DEFAULT_SOCK EIR_STATS_SOCKET
-#define MAX_KEYS 512
+#define MAX_KEYS 1024
 #define ANSWER_TIMEOUT 5.0	/* seconds eird has to answer a command */
 #define WATCH_MIN 0.1
 #define WATCH_MAX 86400.0
@@ -166,6 +166,10 @@ late:
 }
 
 /* ------------------------------------------------------------ the view */
+
+struct sample;
+static void verdict_view(const struct sample *cur, const struct sample *prev);
+static void observed_view(const struct sample *cur);
 
 struct kv {
 	char section[16];	/* "s13", "map", ... */
@@ -341,8 +345,10 @@ static const char *const n5g_rows[] = {
 };
 static const char *const branch_rows[] = {
 	"invalid", "exempt", "paired-exception", "pair-mismatch", "active", "registered", "traveller",
-	"expired", "blocked", "tracked", "range", "unknown", "failure",
+	"expired", "blocked", "tracked", "range", "unknown", "failure", "grace-expired",
 };
+
+static const char *const verdict_rows[] = { "whitelisted", "blacklisted", "greylisted", "unknown" };
 #define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One counter with its rate since prev; "-" without a usable prev. */
@@ -424,6 +430,62 @@ static void render(const struct sample *cur, const struct sample *prev, char not
 	printf("\n%-26s %14s %12s\n", "policy branch", "total", "per second");
 	for (size_t i = 0; i < N_ROWS(branch_rows); i++)
 		counter_row(branch_rows[i], cur, prev);
+	verdict_view(cur, prev);
+	observed_view(cur);
+}
+
+/* What went on the wire beside what the policy decided: they differ only
+ * where an interface is in monitor mode, and then per branch. */
+static void verdict_view(const struct sample *cur, const struct sample *prev)
+{
+	char key[64];
+	bool any = false;
+
+	if (!find_in(cur, "verdicts", "sent_whitelisted"))
+		return;
+	printf("\nmode: s13 %s, map %s, n5g %s\n", str_in(cur, "verdicts", "mode_s13"),
+	       str_in(cur, "verdicts", "mode_map"), str_in(cur, "verdicts", "mode_n5g"));
+	printf("%-26s %14s %14s\n", "verdict", "sent", "decided");
+	for (size_t i = 0; i < N_ROWS(verdict_rows); i++) {
+		snprintf(key, sizeof(key), "sent_%s", verdict_rows[i]);
+		double sent = num(cur, key);
+		snprintf(key, sizeof(key), "decided_%s", verdict_rows[i]);
+		printf("%-26s %14.0f %14.0f\n", verdict_rows[i], sent, num(cur, key));
+	}
+	for (int i = 0; i < cur->n; i++) {
+		const struct kv *k = &cur->kv[i];
+		if (strcmp(k->section, "monitor") || !k->is_num || k->num <= 0)
+			continue;
+		if (!any)
+			printf("%-26s %14s %12s\n", "sent whitelisted instead", "total", "per second");
+		any = true;
+		counter_row(k->key, cur, prev);
+	}
+	printf("grace: %s answers in grace, %s past it, %s grace periods started\n",
+	       str_in(cur, "grace", "grace_in_grace"), str_in(cur, "grace", "grace_expired"),
+	       str_in(cur, "grace", "grace_first_sightings"));
+}
+
+static void observed_view(const struct sample *cur)
+{
+	const char *state = str_in(cur, "observed", "observed_state");
+	char used[32];
+
+	if (!find_in(cur, "observed", "observed_state"))
+		return;
+	if (strcmp(state, "open")) {
+		printf("observed: %s%s\n", state,
+		       strcmp(state, "off") ? ": NOTHING RECORDED (grace counts from imported first sightings)" : "");
+		return;
+	}
+	snprintf(used, sizeof(used), "%.1f MiB", num(cur, "observed_used_bytes") / 1048576.0);
+	printf("observed: %s pairs (cap %s), %s IMEIs, %s used, last batch %s pairs in %.1f ms, %s pending, "
+	       "%s dropped%s\n",
+	       str_in(cur, "observed", "observed_pairs"), str_in(cur, "observed", "observed_max_pairs"),
+	       str_in(cur, "observed", "observed_imeis"), used, str_in(cur, "observed", "observed_last_batch_pairs"),
+	       num(cur, "observed_last_batch_us") / 1000.0, str_in(cur, "observed", "observed_pending"),
+	       str_in(cur, "observed", "observed_dropped"),
+	       num(cur, "observed_near_cap") > 0 ? "  NEAR ITS CAP" : "");
 }
 
 /* ------------------------------------------------------------ live view */
