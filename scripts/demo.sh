@@ -52,6 +52,7 @@ echo "Look up one IMEI yourself: ./build/lmdb-tools/eir-db --db $db get 35000000
 
 echo "== eird: Diameter S13 on 127.0.0.1:3868, N5g-eir on http://127.0.0.1:8080, VTY on 127.0.0.1:4280 (Ctrl-C stops it)"
 sed -e "s|database /var/lib/eir|database $PWD/$db|" -e "s|stats-socket /run/eir/eird.sock|stats-socket $PWD/demo/eird.sock|" -e "s|peer mme1.example.net|peer mme.example.net|" \
+	-e "s|observed-db /var/lib/eir/observed|observed-db $PWD/demo/observed|" \
 	-e '/^! --- MAP CheckIMEI/,$d' \
 	conf/eird.cfg >demo/eird.cfg
 # Once eird listens, an MME's questions over S13 (answers: 0 whitelisted,

@@ -44,7 +44,8 @@ wait_port() {
 }
 
 # eird_cfg OUT DB_DIR DIAMETER_PORT VTY_PORT [SED_EXPR...]: conf/eird.cfg
-# with this test's database, stats socket (beside OUT) and loopback ports.
+# with this test's database, stats socket and observation store (beside
+# OUT) and loopback ports.
 # The MAP part (cs7 and map nodes, shipped commented out with '#') is
 # uncommented only when MAP_STP_PORT is set: the ASP then connects to an
 # STP on that port. The n5g node is kept only when N5G_PORT is set, and
@@ -67,6 +68,7 @@ eird_cfg() {
 	for e in "$@"; do extra+=(-e "$e"); done
 	sed -e "s|database /var/lib/eir|database $db|" \
 	    -e "s|stats-socket /run/eir/eird.sock|stats-socket $(dirname "$out")/eird.sock|" \
+	    -e "s|observed-db /var/lib/eir/observed|observed-db $(dirname "$out")/observed|" \
 	    -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $dport|" \
 	    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $vport|" "${extra[@]}" \
 	    "$SRC/conf/eird.cfg" >"$out"
