@@ -1,12 +1,16 @@
 /* eir-bench: load generator for the EIR's front ends.
  *   eir-bench s13 --port P [--host H] [--conns N] [--inflight M]
  *                 [--seconds S] [--warmup W] [--imeis FILE] [--seed X]
+ *                 [--imsi] [--rate R]
  * Opens N Diameter connections (each with its own Origin-Host
  * bench-<i>.example.net, since Diameter servers keep one connection per
  * peer), exchanges CER/CEA, then keeps M ME-Identity-Check requests in
  * flight on each, IMEIs drawn from FILE (one per line) or generated from
  * the seed. After the warm-up it counts answers for S seconds and prints
- * answers/s, the answer mix and latency percentiles. One thread, epoll;
+ * answers/s, the answer mix and latency percentiles. --imsi sends each
+ * IMEI with a User-Name IMSI of its own (the same IMSI for the same IMEI,
+ * as a subscriber keeps a handset); --rate caps the requests per second
+ * (a slot waits for its turn), for a load below the server's limit. One thread, epoll;
  * all requests that a wake-up allows leave in one write per connection.
  *   eir-bench map --stp PORT ...: MAP CheckIMEI through an STP (bench_map.c). */
 #include <arpa/inet.h>
@@ -56,6 +60,14 @@ static size_t n_imeis;
 static uint64_t rnd_state = 1;
 static uint64_t hist[HIST_BUCKETS + 1], answers, results[6];
 static bool measuring;
+static bool with_imsi;
+static double rate, t_start;
+static uint64_t sent;
+/* Slots waiting for the rate: connection index and slot. */
+static struct parked {
+	uint16_t conn, slot;
+} *parked;
+static size_t n_parked;
 
 static double now_s(void)
 {
@@ -99,12 +111,23 @@ static void send_cer(struct bconn *c)
 /* One ECR with hop-by-hop = its in-flight slot. */
 static void queue_ecr(struct bconn *c, unsigned slot)
 {
-	char sid[96];
+	char sid[96], imsi[16];
+	size_t k = rnd() % n_imeis;
 	struct s13_ecr_params p = { .session_id = sid, .origin_host = c->host, .origin_realm = "example.net",
 				    .dest_realm = "example.net", .software_version = "01",
-				    .imei = imeis[rnd() % n_imeis] };
+				    .imei = imeis[k] };
 	struct diam_buf b;
 	long n;
+
+	if (rate > 0 && (double)sent >= rate * (now_s() - t_start)) {
+		parked[n_parked++] = (struct parked){ (uint16_t)c->idx, (uint16_t)slot };
+		return;
+	}
+	sent++;
+	if (with_imsi) {
+		snprintf(imsi, sizeof(imsi), "43211%010llu", (unsigned long long)((k * 2654435761ULL) % 10000000000ULL));
+		p.user_name = imsi;
+	}
 
 	snprintf(sid, sizeof(sid), "%s;%u;%llu", c->host, slot, (unsigned long long)rnd());
 	diam_buf_init(&b, c->wbuf + c->wlen, sizeof(c->wbuf) - c->wlen);
@@ -286,6 +309,8 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "imeis", required_argument, NULL, 'i' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "imsi", no_argument, NULL, 'I' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *host = "127.0.0.1", *imei_file = NULL;
@@ -300,7 +325,7 @@ int main(int argc, char **argv)
 #endif
 	if (argc < 2 || strcmp(argv[1], "s13")) {
 		fprintf(stderr, "usage: eir-bench s13 --port P [--host H] [--conns N] [--inflight M] "
-				"[--seconds S] [--warmup W] [--imeis FILE] [--seed X]\n"
+				"[--seconds S] [--warmup W] [--imeis FILE] [--seed X] [--imsi] [--rate R]\n"
 				"       eir-bench map --stp PORT [--inflight N] [--seconds S] [--warmup W] "
 				"[--imeis FILE]\n");
 		return 2;
@@ -316,12 +341,16 @@ int main(int argc, char **argv)
 		case 'w': warmup = atof(optarg); break;
 		case 'i': imei_file = optarg; break;
 		case 'S': seed = strtoull(optarg, NULL, 10); break;
+		case 'I': with_imsi = true; break;
+		case 'r': rate = atof(optarg); break;
 		default: return 2;
 		}
 	}
 	if (!port || !nconns || nconns > MAX_CONNS || !inflight || inflight > MAX_INFLIGHT)
 		return 2;
 	load_imeis(imei_file, seed);
+	parked = calloc((size_t)nconns * inflight, sizeof(*parked));
+	t_start = now_s();
 
 	ep = epoll_create1(0);
 	for (unsigned i = 0; i < nconns; i++) {
@@ -347,14 +376,28 @@ int main(int argc, char **argv)
 	double start = now_s(), t_measure = start + warmup, t_end = t_measure + seconds;
 	while (now_s() < t_end) {
 		struct epoll_event evs[MAX_CONNS];
-		int n = epoll_wait(ep, evs, MAX_CONNS, 100);
+		int n = epoll_wait(ep, evs, MAX_CONNS, n_parked ? 1 : 100);
 		if (!measuring && now_s() >= t_measure)
 			measuring = true;
 		for (int i = 0; i < n; i++)
 			on_readable(evs[i].data.ptr, inflight);
+		/* Parked slots whose turn has come, oldest first. */
+		if (n_parked) {
+			size_t k = n_parked;
+			struct parked *q = malloc(k * sizeof(*q));
+			memcpy(q, parked, k * sizeof(*q));
+			n_parked = 0;
+			for (size_t j = 0; j < k; j++)
+				queue_ecr(&conns[q[j].conn], q[j].slot);
+			for (unsigned i = 0; i < nconns; i++)
+				if (conns[i].wlen)
+					flush(&conns[i]);
+			free(q);
+		}
 	}
 	double elapsed = now_s() - t_measure;
-	printf("connections: %u x %u in flight, %zu IMEIs\n", nconns, inflight, n_imeis);
+	printf("connections: %u x %u in flight, %zu IMEIs%s\n", nconns, inflight, n_imeis,
+	       with_imsi ? " with their IMSIs" : "");
 	printf("answers/s: %.0f (%llu in %.1f s)\n", (double)answers / elapsed, (unsigned long long)answers, elapsed);
 	printf("mix: whitelisted %llu, blacklisted %llu, greylisted %llu, unknown %llu, errors %llu\n",
 	       (unsigned long long)results[0], (unsigned long long)results[1], (unsigned long long)results[2],
