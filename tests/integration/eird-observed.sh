@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Integration test of observations, grace periods and monitor mode against
+# real peers: the freeDiameter MME (fd-mme) over S13 and the test MSC
+# (map-msc) through a real osmo-stp over MAP ask about unknown and
+# registered IMEIs under `unknown-imei grace 30` / `registered grace 30`.
+# eir-db observed shows each pair with its interface, count and times; a
+# first-seen import moves the boundary; eird restarted with its clock 31
+# days ahead (EIR_CLOCK_OFFSET, the test aid) keeps the observations and
+# answers BLACKLISTED over S13 and MAP; monitor mode, per interface then
+# global, answers WHITELISTED on the wire while the stats and the
+# observations keep the BLACKLISTED enforce would send; a DIRBS export is
+# checked against DIRBS-Core's operator schema.
+# Usage: eird-observed.sh BUILD_ROOT SOURCE_ROOT
+set -u
+B=$1 SRC=$2
+EIRD=$B/eir/eird/eird SYNC=$B/lmdb-tools/eir-sync GEN=$B/lmdb-tools/eir-gen DB=$B/lmdb-tools/eir-db
+STAT=$B/eir/stats/eir-stat MSC=$B/tests/tools/map-msc
+fdmme=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$B/tests/tools/fd-mme")
+work=$(mktemp -d "${TMPDIR:-/tmp}/eird-obs.XXXXXX")
+eird= stp=
+cleanup() { kill $eird $stp 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+. "$SRC/tests/lib.sh"
+check_heap
+command -v osmo-stp >/dev/null || { echo "FAIL: osmo-stp is not installed"; exit 1; }
+if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4239), 1)" 2>/dev/null; then
+	echo "FAIL: 127.0.0.1:4239 is taken (another osmo-stp?); the test's osmo-stp needs it"; exit 1
+fi
+DPORT=$(free_port) VPORT=$(free_port) SPORT=$(free_port)
+export MAP_STP_PORT=$SPORT
+OBS=$work/observed
+
+"$GEN" --count 1000 -o "$work/full.csv" && "$SYNC" -q --db "$work/db" import "$work/full.csv" "$SRC/scripts/demo-delta.csv" ||
+	{ echo "FAIL: cannot build the database"; exit 1; }
+# The sample's commented grace lines, uncommented; batches every 100 ms.
+eird_cfg "$work/eird.cfg" "$work/db" "$DPORT" "$VPORT" "s|peer mme1.example.net|peer mme.example.net|" \
+	"s|^  ! unknown-imei grace 30 then blacklisted|  unknown-imei grace 30 then blacklisted|" \
+	"s|^  ! registered grace 30 then blacklisted|  registered grace 30 then blacklisted|" \
+	"s|^ observed-retention 400| observed-retention 400\n observed-batch-interval 100|"
+grep -qx "  unknown-imei grace 30 then blacklisted" "$work/eird.cfg" && grep -qx "  registered grace 30 then blacklisted" "$work/eird.cfg" ||
+	{ echo "FAIL: test: the sample's grace lines were not uncommented"; exit 1; }
+stp_cfg "$work/osmo-stp.cfg" "$SPORT"
+osmo-stp -c "$work/osmo-stp.cfg" >"$work/stp.log" 2>&1 &
+stp=$!
+wait_port "$SPORT" || { echo "FAIL: osmo-stp does not listen"; cat "$work/stp.log"; exit 1; }
+
+# start_eird [OFFSET]: eird with its grace clock moved by OFFSET; waits for
+# S13 and for the ASP towards the STP.
+start_eird() {
+	EIR_CLOCK_OFFSET=${1:-} "$EIRD" -c "$work/eird.cfg" >>"$work/eird.log" 2>&1 &
+	eird=$!
+	wait_port "$DPORT" || { echo "FAIL: eird does not start"; tail "$work/eird.log"; exit 1; }
+	for _ in $(seq 100); do
+		"$STAT" -s "$work/eird.sock" stats 2>/dev/null | grep -Eq '^peer0:host=asp-eir,addr=[^,]+,state=active$' && return
+		sleep 0.1
+	done
+	bad "eird's ASP is not active"
+}
+stop_eird() { kill "$eird"; wait "$eird" 2>/dev/null; eird=; }
+
+mme=$(fd_conf "$work/fd-mme" mme.example.net "$(free_port)" 30 "$DPORT") || { echo "FAIL: freeDiameter configuration"; exit 1; }
+# s13 "IMEI SV IMSI"...: the Equipment-Status per query, one per line.
+s13() {
+	printf '%s\n' "$@" >"$work/q"
+	timeout 60 "${fdmme[@]}" "$mme" eir.example.net "$work/q" 2>>"$work/fd.err" | awk 'NF == 3 {print $3}'
+}
+# map VERSION IMEI[:IMSI]...: equipmentStatus per query.
+map() { timeout 60 python3 "$SRC/tests/integration/map_ask.py" "$MSC" "$SPORT" "$@"; }
+val() { "$STAT" -s "$work/eird.sock" stats | sed -n "s/^$1:\(.*\)$/\1/p"; }
+# obs: the csv export of the whole store, one row per pair.
+obs() { "$DB" observed export --since 2000-01-01 --until 2100-01-01 --format csv --observed "$OBS"; }
+# row IMEI IMSI FIELD: one field of a pair from the csv export.
+row() {
+	obs | python3 -c "
+import csv, sys
+for r in csv.DictReader(sys.stdin):
+    if r['imei'] == '$1' and r['imsi'] == '$2':
+        print(r['$3'])"
+}
+# Wait until the writer has the pairs on disk (batches every 100 ms).
+settle() { sleep 0.4; }
+
+U1=99000000000011 U2=99000000000022 U3=99000000000033 U4=99000000000044 U5=99000000000055 U6=99000000000066
+REG=490154203237518 ACT=35209900176148 A=001010000000101 C=001010000000202
+
+start_eird
+t0=$(date +%s)
+# -- unknown and registered IMEIs in grace: greylisted on both interfaces
+got=$(s13 "$U1 - $A" "$U1 - $C" "$U2 - -" "$REG - $A" "$ACT - $A" "$U6 - $A" | tr '\n' ' ')
+[ "$got" = "2 2 2 2 0 2 " ] && ok || bad "S13 within grace: '$got', want '2 2 2 2 0 2'"
+got=$(map 3 "$U1:$A" "$U3" | tr '\n' ' ')
+[ "$got" = "2 2 " ] && ok || bad "MAP within grace: '$got', want '2 2'"
+t1=$(date +%s)
+settle
+
+# -- eir-db observed: the pairs with interface, counts and times
+[ "$(row $U1 $A count)" = 2 ] && ok || bad "U1/A count $(row $U1 $A count), want 2 (S13 then MAP)"
+[ "$(row $U1 $A interface)" = map ] && ok || bad "U1/A last interface $(row $U1 $A interface), want map"
+[ "$(row $U1 $C interface)" = s13 ] && ok || bad "U1/C interface $(row $U1 $C interface), want s13"
+[ "$(row $U1 $C count)" = 1 ] && ok || bad "U1/C count $(row $U1 $C count)"
+[ "$(row $U2 '' count)" = 1 ] && ok || bad "U2 without IMSI: count $(row $U2 '' count)"
+[ "$(row $U3 '' interface)" = map ] && ok || bad "U3 interface $(row $U3 '' interface), want map"
+[ "$(row $U1 $A verdict)" = greylisted ] && [ "$(row $U1 $A branch)" = unknown ] && ok ||
+	bad "U1/A verdict $(row $U1 $A verdict) branch $(row $U1 $A branch)"
+[ "$(row ${REG:0:14} $A branch)" = registered ] && ok || bad "registered pair branch $(row ${REG:0:14} $A branch)"
+[ "$(row $ACT $A verdict)" = whitelisted ] && ok || bad "active pair verdict $(row $ACT $A verdict)"
+python3 - "$t0" "$t1" "$(row $U1 $A first_seen)" "$(row $U1 $A last_seen)" <<'PY' && ok || bad "U1/A times $(row $U1 $A first_seen) $(row $U1 $A last_seen) outside [$t0, $t1]"
+import datetime, sys
+t0, t1 = int(sys.argv[1]), int(sys.argv[2])
+ts = [datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() for s in sys.argv[3:5]]
+sys.exit(0 if t0 <= ts[0] <= ts[1] <= t1 else 1)
+PY
+out=$("$DB" observed get "$U1" --observed "$OBS")
+rc=$?
+[ $rc -eq 0 ] && grep -q "$A" <<<"$out" && grep -q "$C" <<<"$out" && ok || bad "observed get $U1 (exit $rc): $out"
+"$DB" observed get "$U4" --observed "$OBS" >/dev/null 2>&1
+[ $? -eq 1 ] && ok || bad "observed get of a never seen IMEI: exit 1 expected"
+out=$("$DB" observed get --imsi "$A" --observed "$OBS")
+for i in $U1 ${REG:0:14} $ACT $U6; do grep -q "$i" <<<"$out" || bad "observed get --imsi $A lacks $i: $out"; done
+grep -q "$U2" <<<"$out" && bad "observed get --imsi $A shows $U2" || ok
+[ "$(val observed_recorded)" = 8 ] && ok || bad "observed_recorded $(val observed_recorded), want 8"
+[ "$(val observed_new_imeis)" = 6 ] && ok || bad "observed_new_imeis $(val observed_new_imeis), want 6"
+[ "$(val grace_first_sightings)" = 5 ] && ok || bad "grace_first_sightings $(val grace_first_sightings), want 5 (U1 U2 U3 U6 REG)"
+[ "$(val grace_in_grace)" = 7 ] && ok || bad "grace_in_grace $(val grace_in_grace), want 7"
+[ "$(val observed_pairs)" -ge 7 ] && ok || bad "observed_pairs $(val observed_pairs)"
+
+# -- a first-seen import from the other nodes moves the boundary: U5 seen
+# elsewhere 40 days ago, U6 (seen here today) 35 days ago
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+printf 'imei,first_seen\n%s,%s\n%s,%s\n# end rows=2\n' "$U5" "$(iso $((t0 - 40 * 86400)))" \
+	"$U6" "$(iso $((t0 - 35 * 86400)))" >"$work/first-seen.csv"
+"$SYNC" -q --db "$work/db" import "$work/first-seen.csv" && ok || bad "eir-sync import of a first-seen file"
+got=$(s13 "$U5 - $A" "$U6 - $A" "$U2 - -" | tr '\n' ' ')
+[ "$got" = "1 1 2 " ] && ok || bad "after the first-seen import: '$got', want '1 1 2' (U5, U6 expired; U2 in grace)"
+settle
+[ "$(row $U6 $A branch)" = grace-expired ] && ok || bad "U6 branch $(row $U6 $A branch), want grace-expired"
+before=$(obs | grep "^$U1,")
+
+# -- restart 31 days later: the observations are kept, the grace is over
+stop_eird
+[ "$(obs | grep "^$U1,")" = "$before" ] && ok || bad "the observations of $U1 changed across the stop"
+start_eird +31d
+[ "$(obs | grep "^$U1,")" = "$before" ] && ok || bad "the observations of $U1 changed across the restart"
+got=$(s13 "$U1 - $A" "$REG - $A" "$U4 - $A" "$ACT - $A" | tr '\n' ' ')
+[ "$got" = "1 1 2 0 " ] && ok || bad "S13 31 days on: '$got', want '1 1 2 0'"
+got=$(map 3 "$U3" "$U1:$C" | tr '\n' ' ')
+[ "$got" = "1 1 " ] && ok || bad "MAP 31 days on: '$got', want '1 1'"
+[ "$(val grace-expired)" = 4 ] && ok || bad "policy grace-expired $(val grace-expired), want 4"
+[ "$(val grace_expired)" = 4 ] && ok || bad "grace_expired $(val grace_expired), want 4"
+
+# -- monitor mode on S13 only (the sample's commented lines), then everywhere
+sed -i -e 's|^ ! policy$| policy|' -e 's|^ !  mode monitor$|  mode monitor|' "$work/eird.cfg"
+grep -qx "  mode monitor" "$work/eird.cfg" || bad "test: the sample's diameter policy lines were not uncommented"
+kill -HUP "$eird"
+sleep 0.5
+got=$(s13 "$U1 - $A" | tr '\n' ' ')
+[ "$got" = "0 " ] && ok || bad "S13 in monitor mode: '$got', want 0 (whitelisted on the wire)"
+got=$(map 3 "$U3" | tr '\n' ' ')
+[ "$got" = "1 " ] && ok || bad "MAP still enforcing: '$got', want 1"
+[ "$(val would_blacklist_grace-expired)" = 1 ] && ok || bad "would_blacklist_grace-expired $(val would_blacklist_grace-expired), want 1"
+[ "$(val mode_s13)" = monitor ] && [ "$(val mode_map)" = enforce ] && ok || bad "modes $(val mode_s13) $(val mode_map)"
+sed -i 's|^  mode enforce$|  mode monitor|' "$work/eird.cfg"
+kill -HUP "$eird"
+sleep 0.5
+got=$(map 3 "$U3" | tr '\n' ' ')
+[ "$got" = "0 " ] && ok || bad "MAP in global monitor mode: '$got', want 0"
+[ "$(val would_blacklist_grace-expired)" = 2 ] && ok || bad "would_blacklist_grace-expired $(val would_blacklist_grace-expired), want 2"
+sent_w=$(val sent_whitelisted) dec_b=$(val decided_blacklisted)
+[ "$sent_w" -ge 3 ] && [ "$dec_b" -ge 6 ] && ok || bad "verdict mix: sent whitelisted $sent_w, decided blacklisted $dec_b"
+view=$("$STAT" -s "$work/eird.sock" view)
+grep -q "mode: s13 monitor, map monitor" <<<"$view" && grep -Eq "would_blacklist_grace-expired +2" <<<"$view" && ok ||
+	bad "eir-stat view lacks the modes or the would-be verdicts: $view"
+"$STAT" -s "$work/eird.sock" prometheus | grep -q '^eir_monitor_would_blacklist_total{branch="grace-expired"} 2$' && ok ||
+	bad "prometheus lacks eir_monitor_would_blacklist_total"
+settle
+[ "$(row $U1 $A verdict)" = whitelisted ] && [ "$(row $U1 $A would)" = blacklisted ] && ok ||
+	bad "U1/A in monitor mode: sent $(row $U1 $A verdict), would $(row $U1 $A would)"
+
+# -- the DIRBS operator dump, against DIRBS-Core's schema
+day=$(date -u -d "@$t0" +%Y-%m-%d)
+"$DB" observed export --since "$day" --format dirbs -o "$work/dirbs.csv" --observed "$OBS" && ok || bad "dirbs export"
+python3 "$SRC/tests/integration/dirbs_schema_check.py" "$work/dirbs.csv" && ok || bad "the dirbs export fails the schema"
+grep -q "$U1" "$work/dirbs.csv" && grep -q "$A" "$work/dirbs.csv" && ok || bad "the dirbs export lacks $U1/$A"
+# -- and the first-seen export, as eir-sync imports it elsewhere
+"$DB" observed export --since "$day" --format first-seen -o "$work/fs.csv" --observed "$OBS" && ok || bad "first-seen export"
+"$SYNC" -q --db "$work/db" import "$work/fs.csv" && ok || bad "eir-sync cannot import the first-seen export: $(head -3 "$work/fs.csv")"
+
+kill -0 "$eird" && ok || bad "eird died"
+stop_eird
+grep -q "observation store closed" "$work/eird.log" && ok || bad "no clean close of the observation store"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
