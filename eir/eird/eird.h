@@ -26,6 +26,7 @@ enum eird_log_cat {
 	DMAP,
 	DN5G,		/* N5g-eir over HTTP/2 */
 	DNRF,		/* registration in the NRF */
+	DOBS,		/* observations */
 };
 
 void eird_log_init(void *ctx);

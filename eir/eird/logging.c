@@ -14,6 +14,7 @@ static const struct log_info_cat eird_log_cats[] = {
 	[DMAP] = { .name = "DMAP", .description = "MAP CheckIMEI (TCAP over SCCP)", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DN5G] = { .name = "DN5G", .description = "5G N5g-eir over HTTP/2", .enabled = 1, .loglevel = LOGL_NOTICE },
 	[DNRF] = { .name = "DNRF", .description = "Registration in the NRF", .enabled = 1, .loglevel = LOGL_NOTICE },
+	[DOBS] = { .name = "DOBS", .description = "Observations (the observed-db store)", .enabled = 1, .loglevel = LOGL_NOTICE },
 };
 
 static const struct log_info eird_log_info = {

@@ -407,7 +407,7 @@ static void store_open(void)
 	if (rc) {
 		O.db = NULL;
 		if (strcmp(err, O.last_err) || eird_now_ns() >= O.remind_at) {
-			LOGP(DDB, LOGL_ERROR, "observation store %s: %s; nothing is recorded until it opens (grace "
+			LOGP(DOBS, LOGL_ERROR, "observation store %s: %s; nothing is recorded until it opens (grace "
 			     "periods count from imported first sightings meanwhile)\n", c->path, err);
 			snprintf(O.last_err, sizeof(O.last_err), "%s", err);
 			O.remind_at = eird_now_ns() + REOPEN_REMIND_NS;
@@ -418,7 +418,7 @@ static void store_open(void)
 	pthread_mutex_lock(&O.mu);
 	O.wdb = O.db;
 	pthread_mutex_unlock(&O.mu);
-	LOGP(DDB, LOGL_NOTICE, "observation store %s open\n", c->path);
+	LOGP(DOBS, LOGL_NOTICE, "observation store %s open\n", c->path);
 }
 
 void eird_observe_batch_end(void)
@@ -443,7 +443,7 @@ static void alarms(const struct wstats *ws)
 	uint64_t max_pairs = g_eird->cfg.observed.max_pairs;
 
 	if (dropped != dropped_seen && eird_ratelimit_due(&drop_rl, 60 * 1000000000ULL, NULL)) {
-		LOGP(DDB, LOGL_ERROR, "observation store: %llu queries not recorded so far (the batch of %zu distinct "
+		LOGP(DOBS, LOGL_ERROR, "observation store: %llu queries not recorded so far (the batch of %zu distinct "
 		     "pairs was full, or a batch was lost): raise observed-queue or shorten observed-batch-interval\n",
 		     (unsigned long long)dropped, O.max);
 		dropped_seen = dropped;
@@ -451,12 +451,12 @@ static void alarms(const struct wstats *ws)
 	if (O.st_ok && ((max_pairs && st->pairs >= NEAR_CAP * (double)max_pairs) ||
 			(st->map_bytes && st->used_bytes >= NEAR_CAP * (double)st->map_bytes)) &&
 	    eird_ratelimit_due(&cap_rl, 15 * 60 * 1000000000ULL, NULL))
-		LOGP(DDB, LOGL_ERROR, "observation store near its cap: %llu pairs (observed-max-pairs %llu), "
+		LOGP(DOBS, LOGL_ERROR, "observation store near its cap: %llu pairs (observed-max-pairs %llu), "
 		     "%llu of %llu bytes used (observed-max-size): the least recently seen pairs are expiring early\n",
 		     (unsigned long long)st->pairs, (unsigned long long)max_pairs,
 		     (unsigned long long)st->used_bytes, (unsigned long long)st->map_bytes);
 	if (ws->errors != O.ws_seen.errors && eird_ratelimit_due(&err_rl, 60 * 1000000000ULL, NULL))
-		LOGP(DDB, LOGL_ERROR, "observation store: %llu batches could not be written\n",
+		LOGP(DOBS, LOGL_ERROR, "observation store: %llu batches could not be written\n",
 		     (unsigned long long)ws->errors);
 }
 
@@ -582,7 +582,7 @@ int eird_observe_start(void *ctx)
 	pthread_condattr_t ca;
 
 	if (!c->path) {
-		LOGP(DDB, LOGL_NOTICE, "no observed-db: queries are not recorded\n");
+		LOGP(DOBS, LOGL_NOTICE, "no observed-db: queries are not recorded\n");
 		return 0;
 	}
 	O.ctx = ctx;
@@ -591,7 +591,7 @@ int eird_observe_start(void *ctx)
 	O.fill = table_new();
 	O.spare = table_new();
 	if (!O.fill || !O.spare) {
-		LOGP(DDB, LOGL_ERROR, "observation tables: out of memory\n");
+		LOGP(DOBS, LOGL_ERROR, "observation tables: out of memory\n");
 		return -ENOMEM;
 	}
 	O.ctrs = rate_ctr_group_alloc(ctx, &obs_ctrg_desc, 0);
@@ -603,7 +603,7 @@ int eird_observe_start(void *ctx)
 	pthread_condattr_destroy(&ca);
 	store_open();
 	if (pthread_create(&O.thread, NULL, writer_main, NULL)) {
-		LOGP(DDB, LOGL_ERROR, "cannot start the observation writer\n");
+		LOGP(DOBS, LOGL_ERROR, "cannot start the observation writer\n");
 		return -EAGAIN;
 	}
 	pthread_setname_np(O.thread, "eird-observe");	/* for top -H and taskset */
@@ -645,7 +645,7 @@ void eird_observe_stop(void)
 	}
 	if (O.job) {
 		pthread_mutex_unlock(&O.mu);
-		LOGP(DDB, LOGL_ERROR, "observation store: the last batch (%llu pairs) was not written within %d s\n",
+		LOGP(DOBS, LOGL_ERROR, "observation store: the last batch (%llu pairs) was not written within %d s\n",
 		     (unsigned long long)pending, STOP_WAIT_S);
 		/* The thread is left to the process's exit. */
 		return;
@@ -663,7 +663,7 @@ void eird_observe_stop(void)
 	table_free(O.fill);
 	table_free(O.spare);
 	O.fill = O.spare = O.writing = NULL;
-	LOGP(DDB, LOGL_NOTICE, "observation store closed (%llu pairs of the last interval written)\n",
+	LOGP(DOBS, LOGL_NOTICE, "observation store closed (%llu pairs of the last interval written)\n",
 	     (unsigned long long)pending);
 }
 

@@ -34,7 +34,8 @@ for line in text.splitlines():
     elif ":" in line:
         k, v = line.split(":", 1)
         stats.setdefault(k, v)
-ok(sections == ["server", "data", "s13", "policy"], "sections %s" % sections)
+ok(sections == ["server", "data", "s13", "policy", "verdicts", "grace", "monitor", "observed"],
+   "sections %s" % sections)
 for key in ("version", "uptime_seconds", "pid", "rss_bytes", "open_fds", "db_path", "db_state",
             "snapshot_seq", "snapshot_age_seconds", "imeis_active", "reopen_count", "peers_connected",
             "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_p999_us",
