@@ -26,6 +26,7 @@
 #include <osmocom/core/utils.h>
 
 #include "eird.h"
+#include "obs_table.h"
 #include "observed.h"
 #include "timefmt.h"
 
@@ -69,22 +70,6 @@ static const struct rate_ctr_group_desc obs_ctrg_desc = {
 	.ctr_desc = obs_ctr_desc,
 };
 
-/* One interval's pairs: open addressing over an entry array, and the
- * IMEIs whose grace period started in it. */
-struct imei_slot {
-	uint64_t imei;			/* im_key(IMEI); 0 = empty */
-	uint32_t first;
-};
-
-struct table {
-	struct eir_obs *e;
-	size_t n, cap;			/* entries used, allocated */
-	uint32_t *slot;			/* entry index + 1; 0 = empty */
-	size_t mask;			/* slots - 1 */
-	struct imei_slot *im;
-	size_t im_n, im_mask;
-};
-
 /* What the writer reports, under the mutex. */
 struct wstats {
 	uint64_t batches, written, new_pairs, new_imeis, errors, full, expired, lost;
@@ -97,7 +82,7 @@ static struct {
 	struct eir_obs_db *db;		/* set by the main thread only */
 	bool in_read;			/* the main thread's read txn is open */
 	size_t max;			/* observed-queue */
-	struct table *fill, *spare, *writing;
+	struct obs_table *fill, *spare, *writing;
 	struct osmo_timer_list timer;
 	struct rate_ctr_group *ctrs;
 	uint64_t remind_at;
@@ -107,7 +92,7 @@ static struct {
 	bool thread_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;		/* job handed, job done, stop */
-	struct table *job;		/* handed to the writer */
+	struct obs_table *job;		/* handed to the writer */
 	bool job_done;
 	bool stop;
 	struct eir_obs_db *wdb;		/* the writer's copy of db */
@@ -120,177 +105,6 @@ static struct {
 	struct eir_obs_stat st;
 	bool st_ok;
 } O = { .mu = PTHREAD_MUTEX_INITIALIZER };
-
-/* ------------------------------------------------------------ the table */
-
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static struct table *table_new(void)
-{
-	struct table *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->mask = (1u << 12) - 1;
-	t->slot = calloc(t->mask + 1, sizeof(*t->slot));
-	t->im_mask = (1u << 10) - 1;
-	t->im = calloc(t->im_mask + 1, sizeof(*t->im));
-	if (!t->slot || !t->im) {
-		free(t->slot);
-		free(t->im);
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-static void table_free(struct table *t)
-{
-	if (!t)
-		return;
-	free(t->e);
-	free(t->slot);
-	free(t->im);
-	free(t);
-}
-
-static void table_clear(struct table *t)
-{
-	memset(t->slot, 0, (t->mask + 1) * sizeof(*t->slot));
-	memset(t->im, 0, (t->im_mask + 1) * sizeof(*t->im));
-	t->n = 0;
-	t->im_n = 0;
-}
-
-static bool table_grow(struct table *t)
-{
-	size_t slots = (t->mask + 1) * 2;
-	uint32_t *ns = calloc(slots, sizeof(*ns));
-
-	if (!ns)
-		return false;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = mix(t->e[i].imei ^ mix(t->e[i].imsi)) & (slots - 1);
-		while (ns[h])
-			h = (h + 1) & (slots - 1);
-		ns[h] = (uint32_t)i + 1;
-	}
-	free(t->slot);
-	t->slot = ns;
-	t->mask = slots - 1;
-	return true;
-}
-
-/* The entry of (imei, imsi), created zeroed when new; NULL when the table
- * is at its bound (or out of memory). */
-static struct eir_obs *table_upsert(struct table *t, uint64_t imei, uint64_t imsi, bool *is_new)
-{
-	size_t h = mix(imei ^ mix(imsi)) & t->mask;
-	struct eir_obs *e;
-
-	for (;;) {
-		uint32_t s = t->slot[h];
-		if (!s)
-			break;
-		e = &t->e[s - 1];
-		if (e->imei == imei && e->imsi == imsi) {
-			*is_new = false;
-			return e;
-		}
-		h = (h + 1) & t->mask;
-	}
-	if (t->n >= O.max)
-		return NULL;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct eir_obs *ne;
-		if (cap > O.max)
-			cap = O.max;
-		ne = realloc(t->e, cap * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		t->e = ne, t->cap = cap;
-	}
-	/* At most half full, so probes stay short. */
-	if ((t->n + 1) * 2 > t->mask + 1) {
-		if (!table_grow(t))
-			return NULL;
-		h = mix(imei ^ mix(imsi)) & t->mask;
-		while (t->slot[h])
-			h = (h + 1) & t->mask;
-	}
-	e = &t->e[t->n];
-	memset(e, 0, sizeof(*e));
-	e->imei = imei;
-	e->imsi = imsi;
-	t->slot[h] = (uint32_t)++t->n;
-	*is_new = true;
-	return e;
-}
-
-/* IMEI keys are at most 14 digits, so ~0 never is one: the empty mark. */
-static inline uint64_t im_key(uint64_t imei)
-{
-	return ~imei;
-}
-
-static bool im_get(const struct table *t, uint64_t imei, uint32_t *first)
-{
-	size_t h = mix(imei) & t->im_mask;
-
-	while (t->im[h].imei) {
-		if (t->im[h].imei == im_key(imei)) {
-			*first = t->im[h].first;
-			return true;
-		}
-		h = (h + 1) & t->im_mask;
-	}
-	return false;
-}
-
-static void im_put(struct table *t, uint64_t imei, uint32_t first)
-{
-	size_t h;
-
-	if (t->im_n >= O.max)
-		return;
-	if ((t->im_n + 1) * 2 > t->im_mask + 1) {
-		size_t slots = (t->im_mask + 1) * 2;
-		struct imei_slot *ni = calloc(slots, sizeof(*ni));
-		if (!ni)
-			return;
-		for (size_t i = 0; i <= t->im_mask; i++) {
-			if (!t->im[i].imei)
-				continue;
-			h = mix(~t->im[i].imei) & (slots - 1);
-			while (ni[h].imei)
-				h = (h + 1) & (slots - 1);
-			ni[h] = t->im[i];
-		}
-		free(t->im);
-		t->im = ni;
-		t->im_mask = slots - 1;
-	}
-	h = mix(imei) & t->im_mask;
-	while (t->im[h].imei) {
-		if (t->im[h].imei == im_key(imei)) {
-			if (first < t->im[h].first)
-				t->im[h].first = first;
-			return;
-		}
-		h = (h + 1) & t->im_mask;
-	}
-	t->im[h] = (struct imei_slot){ .imei = im_key(imei), .first = first };
-	t->im_n++;
-}
 
 /* ------------------------------------------------------------ the writer thread */
 
@@ -310,14 +124,17 @@ static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t
 		*expired += n;
 }
 
-static void write_job(struct table *t, struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs,
+static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs,
 		      uint64_t stored_pairs, struct wstats *ws)
 {
 	struct eir_obs_merge_stats ms = { 0 };
 	uint64_t t0 = mono_us(), expired = 0;
 	int rc;
 
-	rc = eir_obs_merge(db, t->e, t->n, &ms);
+	size_t n;
+	const struct eir_obs *e = obs_table_entries(t, &n);
+
+	rc = eir_obs_merge(db, e, n, &ms);
 	if (rc == -ENOSPC) {
 		/* The map is full: make room from the least recently seen
 		 * tenth, then try once more. */
@@ -333,14 +150,17 @@ static void write_job(struct table *t, struct eir_obs_db *db, unsigned retention
 			}
 		}
 		memset(&ms, 0, sizeof(ms));
-		rc = eir_obs_merge(db, t->e, t->n, &ms);
+		size_t n;
+	const struct eir_obs *e = obs_table_entries(t, &n);
+
+	rc = eir_obs_merge(db, e, n, &ms);
 	}
 	if (rc) {
 		ws->errors++;
-		ws->lost += t->n;
+		ws->lost += n;
 	} else {
 		ws->batches++;
-		ws->written += t->n;
+		ws->written += n;
 		ws->new_pairs += ms.new_pairs;
 		ws->new_imeis += ms.new_imeis;
 	}
@@ -349,7 +169,7 @@ static void write_job(struct table *t, struct eir_obs_db *db, unsigned retention
 	ws->last_us = mono_us() - t0;
 	if (ws->last_us > ws->max_us)
 		ws->max_us = ws->last_us;
-	ws->last_pairs = t->n;
+	ws->last_pairs = n;
 }
 
 static void *writer_main(void *arg)
@@ -359,7 +179,7 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&O.mu);
 	while (!O.stop || O.job) {
 		if (O.job) {
-			struct table *t = O.job;
+			struct obs_table *t = O.job;
 			struct eir_obs_db *db = O.wdb;
 			unsigned rd = O.retention_days;
 			uint64_t mp = O.max_pairs, sp = O.stored_pairs;
@@ -369,7 +189,7 @@ static void *writer_main(void *arg)
 			if (db)
 				write_job(t, db, rd, mp, sp, &ws);
 			else
-				ws.lost += t->n;
+				ws.lost += obs_table_count(t);
 			pthread_mutex_lock(&O.mu);
 			O.ws = ws;
 			O.job = NULL;
@@ -487,12 +307,12 @@ static void timer_cb(void *data)
 	O.max_pairs = g_eird->cfg.observed.max_pairs;
 	O.stored_pairs = O.st_ok ? O.st.pairs : 0;
 	if (O.job_done) {
-		table_clear(O.writing);
+		obs_table_clear(O.writing);
 		O.spare = O.writing;
 		O.writing = NULL;
 		O.job_done = false;
 	}
-	if (!O.writing && O.spare && O.fill->n) {
+	if (!O.writing && O.spare && obs_table_count(O.fill)) {
 		O.writing = O.job = O.fill;
 		O.fill = O.spare;
 		O.spare = NULL;
@@ -534,9 +354,9 @@ int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 				ctr_add(OC_LOOKUP_ERRORS, 1);
 		}
 	}
-	if (O.writing && im_get(O.writing, imei, first))
+	if (O.writing && obs_table_first_get(O.writing, imei, first))
 		return 0;
-	if (im_get(O.fill, imei, first))
+	if (obs_table_first_get(O.fill, imei, first))
 		return 0;
 	return -ENOENT;
 }
@@ -550,7 +370,7 @@ void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct
 	if (!O.on)
 		return;
 	now = (uint32_t)eir_now();
-	e = table_upsert(O.fill, q->imei.key, q->imsi, &is_new);
+	e = obs_table_upsert(O.fill, q->imei.key, q->imsi, &is_new);
 	if (!e) {
 		if (g_eird->cfg.counting)
 			rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_DROPPED));
@@ -571,7 +391,7 @@ void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct
 	/* A grace period that starts now: later lookups of this interval
 	 * find it here. */
 	if (res->grace && res->first_sighting)
-		im_put(O.fill, q->imei.key, now);
+		obs_table_first_put(O.fill, q->imei.key, now);
 	if (g_eird->cfg.counting)
 		rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_RECORDED));
 }
@@ -588,8 +408,8 @@ int eird_observe_start(void *ctx)
 	O.ctx = ctx;
 	O.max = c->queue;
 	(void)eir_now();	/* its offset read before the writer thread can ask */
-	O.fill = table_new();
-	O.spare = table_new();
+	O.fill = obs_table_new(O.max);
+	O.spare = obs_table_new(O.max);
 	if (!O.fill || !O.spare) {
 		LOGP(DOBS, LOGL_ERROR, "observation tables: out of memory\n");
 		return -ENOMEM;
@@ -635,10 +455,10 @@ void eird_observe_stop(void)
 		return;
 	osmo_timer_del(&O.timer);
 	eird_observe_batch_end();
-	pending = O.fill->n;
+	pending = obs_table_count(O.fill);
 	pthread_mutex_lock(&O.mu);
 	/* The last interval goes to the store before eird ends. */
-	if (wait_idle() && O.fill->n) {
+	if (wait_idle() && obs_table_count(O.fill)) {
 		O.job = O.fill;
 		pthread_cond_broadcast(&O.cv);
 		wait_idle();
@@ -659,9 +479,9 @@ void eird_observe_stop(void)
 		eir_obs_close(O.db);
 	O.db = O.wdb = NULL;
 	if (O.writing != O.fill)
-		table_free(O.writing);
-	table_free(O.fill);
-	table_free(O.spare);
+		obs_table_free(O.writing);
+	obs_table_free(O.fill);
+	obs_table_free(O.spare);
 	O.fill = O.spare = O.writing = NULL;
 	LOGP(DOBS, LOGL_NOTICE, "observation store closed (%llu pairs of the last interval written)\n",
 	     (unsigned long long)pending);
@@ -685,7 +505,7 @@ void eird_observe_state(struct eird_observe_state *st)
 	ws = O.ws;
 	pthread_mutex_unlock(&O.mu);
 	st->up = O.db != NULL;
-	st->pending = O.fill->n;
+	st->pending = obs_table_count(O.fill);
 	st->max_pairs = g_eird->cfg.observed.max_pairs;
 	st->last_batch_us = ws.last_us;
 	st->max_batch_us = ws.max_us;
