@@ -129,10 +129,9 @@ static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned reten
 {
 	struct eir_obs_merge_stats ms = { 0 };
 	uint64_t t0 = mono_us(), expired = 0;
-	int rc;
-
 	size_t n;
 	const struct eir_obs *e = obs_table_entries(t, &n);
+	int rc;
 
 	rc = eir_obs_merge(db, e, n, &ms);
 	if (rc == -ENOSPC) {
@@ -142,18 +141,15 @@ static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned reten
 		if (stored_pairs) {
 			uint64_t keep = stored_pairs - stored_pairs / 10;
 			for (int i = 0; i < 1000; i++) {
-				uint64_t n = 0;
-				int r = eir_obs_expire(db, 0, keep, EXPIRE_BUDGET, &n);
-				expired += n;
+				uint64_t gone = 0;
+				int r = eir_obs_expire(db, 0, keep, EXPIRE_BUDGET, &gone);
+				expired += gone;
 				if (r != 0)
 					break;
 			}
 		}
 		memset(&ms, 0, sizeof(ms));
-		size_t n;
-	const struct eir_obs *e = obs_table_entries(t, &n);
-
-	rc = eir_obs_merge(db, e, n, &ms);
+		rc = eir_obs_merge(db, e, n, &ms);
 	}
 	if (rc) {
 		ws->errors++;
