@@ -18,7 +18,7 @@ STAT=$B/eir/stats/eir-stat MSC=$B/tests/tools/map-msc
 fdmme=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$B/tests/tools/fd-mme")
 work=$(mktemp -d "${TMPDIR:-/tmp}/eird-obs.XXXXXX")
 eird= stp=
-cleanup() { kill $eird $stp 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { kill $eird $stp 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 . "$SRC/tests/lib.sh"
 check_heap
@@ -56,7 +56,14 @@ start_eird() {
 	done
 	bad "eird's ASP is not active"
 }
-stop_eird() { kill "$eird"; wait "$eird" 2>/dev/null; eird=; }
+# A clean stop: exit 0 (under the sanitizers, no report either).
+stop_eird() {
+	kill "$eird"
+	wait "$eird" 2>/dev/null
+	local rc=$?
+	eird=
+	[ "$rc" -eq 0 ] && ! grep -q 'Sanitizer' "$work/eird.log" && ok || bad "eird's stop: exit $rc: $(grep -A5 Sanitizer "$work/eird.log" | head -20)"
+}
 
 mme=$(fd_conf "$work/fd-mme" mme.example.net "$(free_port)" 30 "$DPORT") || { echo "FAIL: freeDiameter configuration"; exit 1; }
 # s13 "IMEI SV IMSI"...: the Equipment-Status per query, one per line.
