@@ -253,17 +253,9 @@ static void ctr_add(unsigned i, uint64_t n)
 static void alarms(const struct wstats *ws)
 {
 	const struct eir_obs_stat *st = &O.st;
-	static struct eird_ratelimit drop_rl, cap_rl, err_rl;
-	uint64_t dropped = rate_ctr_group_get_ctr(O.ctrs, OC_DROPPED)->current;
-	static uint64_t dropped_seen;
+	static struct eird_ratelimit cap_rl, err_rl;
 	uint64_t max_pairs = g_eird->cfg.observed.max_pairs;
 
-	if (dropped != dropped_seen && eird_ratelimit_due(&drop_rl, 60 * 1000000000ULL, NULL)) {
-		LOGP(DOBS, LOGL_ERROR, "observation store: %llu queries not recorded so far (the batch of %zu distinct "
-		     "pairs was full, or a batch was lost): raise observed-queue or shorten observed-batch-interval\n",
-		     (unsigned long long)dropped, O.max);
-		dropped_seen = dropped;
-	}
 	if (O.st_ok && ((max_pairs && st->pairs >= NEAR_CAP * (double)max_pairs) ||
 			(st->map_bytes && st->used_bytes >= NEAR_CAP * (double)st->map_bytes)) &&
 	    eird_ratelimit_due(&cap_rl, 15 * 60 * 1000000000ULL, NULL))
@@ -357,6 +349,20 @@ int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 	return -ENOENT;
 }
 
+/* A query the interval's batch has no room for: counted, and said at
+ * once (then at most once a minute, with the count since). */
+static void dropped(void)
+{
+	static struct eird_ratelimit rl;
+	uint64_t skipped;
+
+	rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_DROPPED));
+	if (eird_ratelimit_due(&rl, 60 * 1000000000ULL, &skipped))
+		LOGP(DOBS, LOGL_ERROR, "observation batch full (observed-queue %zu distinct pairs per interval): "
+		     "queries not recorded (%llu more since the last report); raise observed-queue or shorten "
+		     "observed-batch-interval\n", O.max, (unsigned long long)skipped);
+}
+
 void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct eir_result *res)
 {
 	struct eir_obs *e;
@@ -368,8 +374,7 @@ void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct
 	now = (uint32_t)eir_now();
 	e = obs_table_upsert(O.fill, q->imei.key, q->imsi, &is_new);
 	if (!e) {
-		if (g_eird->cfg.counting)
-			rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_DROPPED));
+		dropped();
 		return;
 	}
 	if (is_new)

@@ -88,6 +88,7 @@ for r in csv.DictReader(sys.stdin):
 settle() { sleep 0.4; }
 
 U1=99000000000011 U2=99000000000022 U3=99000000000033 U4=99000000000044 U5=99000000000055 U6=99000000000066
+U7=99000000000077
 REG=490154203237518 ACT=35209900176148 A=001010000000101 C=001010000000202
 
 start_eird
@@ -141,6 +142,14 @@ got=$(s13 "$U5 - $A" "$U6 - $A" "$U2 - -" | tr '\n' ' ')
 [ "$got" = "1 1 2 " ] && ok || bad "after the first-seen import: '$got', want '1 1 2' (U5, U6 expired; U2 in grace)"
 settle
 [ "$(row $U6 $A branch)" = grace-expired ] && ok || bad "U6 branch $(row $U6 $A branch), want grace-expired"
+
+# -- a crash loses at most the interval in memory: U7, answered, then kill -9
+got=$(s13 "$U7 - $A")
+[ "$got" = 2 ] && ok || bad "U7: '$got', want 2"
+settle
+kill -9 "$eird"; wait "$eird" 2>/dev/null; eird=
+[ "$(row $U7 $A count)" = 1 ] && ok || bad "U7 lost in the crash: count '$(row $U7 $A count)', want 1"
+start_eird
 before=$(obs | grep "^$U1,")
 
 # -- restart 31 days later: the observations are kept, the grace is over
@@ -195,5 +204,32 @@ grep -q "$U1" "$work/dirbs.csv" && grep -q "$A" "$work/dirbs.csv" && ok || bad "
 kill -0 "$eird" && ok || bad "eird died"
 stop_eird
 grep -q "observation store closed" "$work/eird.log" && ok || bad "no clean close of the observation store"
+
+# -- a bounded batch: observed-queue 1000 and 1200 distinct pairs in one
+# interval: 1000 recorded, 200 dropped and said, none waited for; the
+# 1000 are written at the stop.
+sed -e 's|^ observed-batch-interval 100| observed-batch-interval 60000\n observed-queue 1000|' \
+	-e 's|^  mode monitor|  mode enforce|' "$work/eird.cfg" >"$work/small.cfg"
+cp "$work/eird.cfg" "$work/normal.cfg"
+cp "$work/small.cfg" "$work/eird.cfg"
+start_eird
+seq 1200 | awk '{ printf "%014d - 00101%010d\n", 98000000000000 + $1, $1 }' >"$work/many"
+timeout 120 "${fdmme[@]}" "$mme" eir.example.net "$work/many" >"$work/many.out" 2>>"$work/fd.err"
+[ "$(awk 'NF == 3 && $3 == 2' "$work/many.out" | wc -l)" = 1200 ] && ok || bad "1200 answers in grace: $(awk 'NF == 3' "$work/many.out" | wc -l)"
+[ "$(val observed_recorded)" = 1000 ] && [ "$(val observed_dropped)" = 200 ] && ok ||
+	bad "bounded batch: recorded $(val observed_recorded), dropped $(val observed_dropped), want 1000 and 200"
+grep -q "observation batch full (observed-queue 1000" "$work/eird.log" && ok || bad "the drops are not logged"
+stop_eird
+[ "$(obs | grep -c '^98')" = 1000 ] && ok || bad "the batch written at the stop: $(obs | grep -c '^98') pairs, want 1000"
+
+# -- retention: 500 days on, every pair is past observed-retention 400
+cp "$work/normal.cfg" "$work/eird.cfg"
+start_eird +500d
+for _ in $(seq 50); do [ "$(obs | wc -l)" = 1 ] && break; sleep 0.2; done
+[ "$(obs | wc -l)" = 1 ] && ok || bad "after 500 days $(($(obs | wc -l) - 1)) pairs remain, want 0"
+[ "$(val observed_expired)" -ge 1000 ] && ok || bad "observed_expired $(val observed_expired)"
+"$DB" observed get "$U1" --observed "$OBS" >/dev/null 2>&1
+[ $? -eq 1 ] && ok || bad "$U1 still observed after 500 days"
+stop_eird
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
