@@ -30,7 +30,8 @@
 #include "observed.h"
 #include "timefmt.h"
 
-#define EXPIRE_BUDGET 50000		/* pairs examined per expiry step */
+#define EXPIRE_BUDGET 100000		/* pairs examined per expiry step */
+#define EXPIRE_EVERY_NS (10 * 1000000000ULL)	/* a step at most this often (the first at once) */
 #define STOP_WAIT_S 10			/* the last batch at a stop */
 #define REOPEN_REMIND_NS (15 * 60 * 1000000000ULL)
 #define NEAR_CAP 0.9
@@ -113,13 +114,20 @@ static uint64_t mono_us(void)
 	return eird_now_ns() / 1000;
 }
 
+/* A bounded step of the sweep, when one is due: retention counts in days,
+ * so a pass over a large store may take hours; the map-full path makes
+ * room at once when it must. Writer thread only. */
 static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs,
 			uint64_t budget, uint64_t *expired)
 {
+	static uint64_t next_ns;
 	time_t now = eir_now();
 	int64_t cutoff = (int64_t)now - (int64_t)retention_days * 86400;
 	uint64_t n = 0;
 
+	if (eird_now_ns() < next_ns)
+		return;
+	next_ns = eird_now_ns() + EXPIRE_EVERY_NS;
 	if (eir_obs_expire(db, cutoff < 0 ? 0 : (uint32_t)cutoff, max_pairs, budget, &n) >= 0)
 		*expired += n;
 }
