@@ -213,7 +213,7 @@ sed -e 's|^ observed-batch-interval 100| observed-batch-interval 60000\n observe
 cp "$work/eird.cfg" "$work/normal.cfg"
 cp "$work/small.cfg" "$work/eird.cfg"
 start_eird
-seq 1200 | awk '{ printf "%014d - 00101%010d\n", 98000000000000 + $1, $1 }' >"$work/many"
+seq 1200 | awk '{ printf "98%012d - 00101%010d\n", $1, $1 }' >"$work/many"
 timeout 120 "${fdmme[@]}" "$mme" eir.example.net "$work/many" >"$work/many.out" 2>>"$work/fd.err"
 [ "$(awk 'NF == 3 && $3 == 2' "$work/many.out" | wc -l)" = 1200 ] && ok || bad "1200 answers in grace: $(awk 'NF == 3' "$work/many.out" | wc -l)"
 [ "$(val observed_recorded)" = 1000 ] && [ "$(val observed_dropped)" = 200 ] && ok ||
