@@ -696,6 +696,9 @@ static int cmd_observed_export(const struct opts *o)
 	}
 	if (eo.format == OBS_EXPORT_DIRBS)
 		dirbs_notes(&counts);
+	if (counts.bad_time)
+		fprintf(stderr, "eir-db: %llu IMEIs first seen at the epoch or more than a day from now"
+			" (is this node's clock right?): not written\n", (unsigned long long)counts.bad_time);
 	return EX_OK;
 }
 

@@ -144,6 +144,7 @@ struct export_ctx {
 	FILE *out;
 	const struct obs_export_opts *o;
 	struct obs_export_counts *c;
+	uint32_t now;
 	/* DIRBS: the IMEI under way, whether a row with an IMSI came of it,
 	 * and its IMSI-less pair (IMSI 0 sorts first), held back until then. */
 	uint64_t imei;
@@ -260,8 +261,14 @@ static int first_seen_imei(void *ctx, const struct eir_obs_imei *i)
 	struct export_ctx *x = ctx;
 	char imei[EIR_IMEI_DIGITS + 1], first[32];
 
-	eir_imei_format(i->imei, imei);
 	x->c->pairs++;
+	/* The importer refuses the whole file for one such row
+	 * (docs/snapshot-format.md): leave the IMEI out instead. */
+	if (!i->first_seen || (uint64_t)i->first_seen > (uint64_t)x->now + DAY) {
+		x->c->bad_time++;
+		return 0;
+	}
+	eir_imei_format(i->imei, imei);
 	x->c->rows++;
 	return fprintf(x->out, "%s,%s\n", imei, iso_time(i->first_seen, first)) < 0 ? -EIO : 0;
 }
@@ -269,7 +276,7 @@ static int first_seen_imei(void *ctx, const struct eir_obs_imei *i)
 int obs_export(struct eir_obs_db *db, const struct obs_export_opts *o, FILE *out,
 	       struct obs_export_counts *c)
 {
-	struct export_ctx x = { .out = out, .o = o, .c = c };
+	struct export_ctx x = { .out = out, .o = o, .c = c, .now = (uint32_t)time(NULL) };
 	int rc;
 
 	memset(c, 0, sizeof(*c));

@@ -34,6 +34,10 @@ struct obs_export_counts {
 	uint64_t bad_date;		/* a day outside 2000-2099, which DIRBS refuses */
 	/* DIRBS only: rows with an empty column (DIRBS's null thresholds). */
 	uint64_t null_imsi, null_msisdn, null_rat;
+	/* first-seen only: IMEIs not written because eir-sync would refuse
+	 * the file for them: a first sighting at the epoch, or more than a day
+	 * ahead of this clock. */
+	uint64_t bad_time;
 };
 
 /* Write the pairs (or IMEIs) of db in the window to out in the format.

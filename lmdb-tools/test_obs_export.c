@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "obs_export.h"
@@ -192,6 +193,10 @@ static void test_rows(void **state)
 		pair(35209900176155ULL, "432110000000008", 100, 4102444800U + 10, EIR_OBS_IF_S13),
 		/* 8: outside the window */
 		pair(35209900176156ULL, "432110000000009", T0 - 3 * DAY, T0 - 2 * DAY, EIR_OBS_IF_S13),
+		/* 9: first seen at the epoch; more than a day ahead of the clock */
+		pair(35209900176157ULL, "432110000000010", 0, 0, EIR_OBS_IF_S13),
+		pair(35209900176158ULL, "432110000000011", (uint32_t)time(NULL) + 2 * DAY,
+		     (uint32_t)time(NULL) + 2 * DAY, EIR_OBS_IF_S13),
 	};
 	struct obs_export_counts c;
 	struct obs_export_opts o = { .format = OBS_EXPORT_DIRBS, .since = T0, .until = T0 + 3 * DAY - 1 };
@@ -224,11 +229,11 @@ static void test_rows(void **state)
 		check_dirbs_row(line);
 	free(text);
 
-	/* The whole time: pair 7's two days are both outside 2000-2099. */
+	/* The whole time: pair 7's two days and 9's one are outside 2000-2099. */
 	o.since = 0;
 	o.until = UINT32_MAX;
 	text = export_text(db, &o, &c);
-	assert_int_equal(c.bad_date, 2);
+	assert_int_equal(c.bad_date, 3);
 	assert_null(strstr(text, "35209900176155"));
 	for (line = strtok_r(text, "\n", &save), line = strtok_r(NULL, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
@@ -264,6 +269,16 @@ static void test_rows(void **state)
 			    "35209900176152,2025-12-27T00:00:00Z\n"
 			    "35209900176155,1970-01-01T00:01:40Z\n"
 			    "# end rows=4\n");
+	assert_int_equal(c.bad_time, 0);
+	free(text);
+	/* What eir-sync would refuse the file for stays out. */
+	o = (struct obs_export_opts){ .format = OBS_EXPORT_FIRST_SEEN, .since = 0, .until = UINT32_MAX };
+	text = export_text(db, &o, &c);
+	assert_null(strstr(text, "35209900176157"));
+	assert_null(strstr(text, "35209900176158"));
+	assert_int_equal(c.bad_time, 2);
+	assert_int_equal(c.rows, 9);
+	assert_non_null(strstr(text, "# end rows=9\n"));
 	free(text);
 	eir_obs_close(db);
 	tmpdir_free(dir);
