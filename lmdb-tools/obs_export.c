@@ -327,10 +327,6 @@ int obs_dirbs_name_check(const char *path, const struct obs_export_opts *o, char
 			 " (for this window: <operator>_%s_%s.zip)", base, first, last);
 		return -EINVAL;
 	}
-	if (len - 22 > 16) {
-		snprintf(why, whysz, "'%s': DIRBS takes operator ids of 16 characters or fewer", base);
-		return -EINVAL;
-	}
 	if (memcmp(base + len - 21, first, 8) || memcmp(base + len - 12, last, 8)) {
 		snprintf(why, whysz, "'%s' names the days %.8s to %.8s, the window is %s to %s:"
 			 " the name carries the window's first and last day (%.*s_%s_%s.zip)",

@@ -59,7 +59,8 @@ void obs_day_format(uint32_t t, int32_t tz, char buf[9]);
 
 /* Whether path's name is a DIRBS operator dump's for the window,
  * <operator>_<YYYYMMDD>_<YYYYMMDD>.zip with the window's first and last
- * day: 0, or -EINVAL with the reason in why. */
+ * day (DIRBS reads the days; the operator part is free, not empty): 0, or
+ * -EINVAL with the reason in why. */
 int obs_dirbs_name_check(const char *path, const struct obs_export_opts *o, char *why, size_t whysz);
 
 /* An output file written atomically: a temporary file beside path,

@@ -79,8 +79,7 @@ static void test_dirbs_names(void **state)
 	assert_int_equal(obs_dirbs_name_check("_20260101_20260103.zip", &o, why, sizeof(why)), -EINVAL);
 	assert_int_equal(obs_dirbs_name_check("op1-20260101-20260103.zip", &o, why, sizeof(why)), -EINVAL);
 	assert_int_equal(obs_dirbs_name_check("op1_2026010x_20260103.zip", &o, why, sizeof(why)), -EINVAL);
-	assert_int_equal(obs_dirbs_name_check("operator12345678x_20260101_20260103.zip", &o, why, sizeof(why)), -EINVAL);
-	assert_non_null(strstr(why, "16 characters"));
+	assert_int_equal(obs_dirbs_name_check("a_long_operator_name_20260101_20260103.zip", &o, why, sizeof(why)), 0);
 	/* The days are the offset's: 2026-01-01 at UTC+03:30 begins on 2025-12-31 in UTC. */
 	o.tz = 12600;
 	o.since = T0 - 12600;

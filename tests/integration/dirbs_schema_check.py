@@ -2,9 +2,9 @@
 """Check operator data dumps against what DIRBS-Core's operator import
 accepts (docs/observed.md has the facts and where in DIRBS-Core they are):
 
-- a .zip named <operator>_<YYYYMMDD>_<YYYYMMDD>.zip (operator id of 16
-  characters or fewer, the first day not after the last, neither after
-  today) holding exactly one member, named as the zip with .csv;
+- a .zip named <operator>_<YYYYMMDD>_<YYYYMMDD>.zip (DIRBS reads the two
+  days: the first not after the last, neither after today) holding
+  exactly one member, named as the zip with .csv;
 - the CSV: a header naming the five columns date, imei, imsi, msisdn, rat
   (in any letter case), then rows of exactly five comma-separated fields;
 - date: a real calendar day written YYYYMMDD, in the years 2000 to 2099,
@@ -116,7 +116,6 @@ def check_zip(path, today, clean):
     if m:
         first, last = day(m["first"]), day(m["last"])
         ok(first is not None and last is not None, f"{base}: the days of the name are real days")
-        ok(len(m["op"]) <= 16, f"{base}: operator id of 16 characters or fewer")
         if first and last:
             ok(first <= last, f"{base}: the first day is not after the last")
             ok(last <= today, f"{base}: the last day is not after today")
