@@ -345,6 +345,9 @@ static void obs_pair_make(const struct gen *g, const struct obs_gen *og, uint64_
 		p->first = *f;
 		return;
 	}
+	/* Seen twice: at least a second apart, the last no later than the end. */
+	if (t_first >= og->end)
+		f->first_seen = (uint32_t)(t_first = og->end - 1);
 	f->last_seen = (uint32_t)(t_last > t_first ? t_last : t_first + 1);
 	f->count = 2 + (uint32_t)((r2 >> 40) % 50);
 	/* The first query: counted once, an older answer, no MSISDN yet. */
