@@ -2,7 +2,8 @@
  * format, for tests, demos and benchmarks. Rows are generated in key order
  * from (seed, index) alone, so memory stays constant for a full snapshot of
  * any size, and a delta can name IMEIs that the full with the same --count
- * and --seed holds. */
+ * and --seed holds. `eir-gen observed` fills an observation store the same
+ * way, a test aid for eir-db observed. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <zlib.h>
 
 #include "imei.h"
+#include "observed.h"
+#include "policy.h"
 #include "record.h"
 #include "snapshot.h"
 #include "timefmt.h"
@@ -268,6 +271,191 @@ static uint64_t gen_dirbs(struct gen *g, bool blacklist)
 	return rows;
 }
 
+/* ------------------------------------------------------------- observed */
+
+struct obs_gen {
+	uint64_t pairs, days, end;
+	const char *dir, *list;
+};
+
+/* The final state of one generated pair, and the two sightings eird's
+ * batches would have carried: the first query and the later ones. */
+struct obs_pair {
+	struct eir_obs final, first, later;
+	bool two;
+};
+
+static uint64_t imsi_packed(uint64_t n)
+{
+	char s[16];
+	uint64_t v = 0;
+
+	snprintf(s, sizeof(s), "43211%010llu", (unsigned long long)(n % 10000000000ULL));
+	eir_imsi_parse(s, 15, &v);
+	return v;
+}
+
+/* Pair j of IMEI i (of its k pairs): a subscriber mostly keeps a handset,
+ * a tenth of the handsets take the SIM of the previous one, a twentieth
+ * have a MAP query without IMSI; the interface decides what is known. */
+static void obs_pair_make(const struct gen *g, const struct obs_gen *og, uint64_t i, unsigned j,
+			  unsigned k, struct obs_pair *p)
+{
+	uint64_t r = h(g, i * 8 + j, 11), r2 = h(g, i * 8 + j, 12);
+	uint64_t span = og->days * 86400, t_first, t_last;
+	struct eir_obs *f = &p->final;
+	unsigned pick = (unsigned)(r % 100);
+
+	memset(p, 0, sizeof(*p));
+	f->imei = key_of(g, i);
+	if (j == k - 1 && h(g, i, 13) % 20 == 0) {
+		f->imsi = 0;
+		f->iface = EIR_OBS_IF_MAP;
+	} else {
+		f->imsi = imsi_packed(j == 0 && i > 0 && h(g, i, 14) % 10 == 0 ? (i - 1) * 4 : i * 4 + j);
+		f->iface = pick < 55 ? EIR_OBS_IF_S13 : pick < 85 ? EIR_OBS_IF_MAP : EIR_OBS_IF_N5G;
+	}
+	/* The 5G core hands over the GPSI, most of the time. */
+	if (f->iface == EIR_OBS_IF_N5G && (r >> 8) % 5)
+		f->msisdn = (12ULL << 56) | (989120000000ULL + (r >> 12) % 10000000ULL);
+	t_first = og->end - span + (r >> 16) % span;
+	t_last = t_first + r2 % (og->end - t_first + 1);
+	f->first_seen = (uint32_t)t_first;
+	f->svn = (r2 >> 8) % 10 ? (uint8_t)((r2 >> 12) % 100) : 0xff;
+	pick = (unsigned)((r2 >> 20) % 100);
+	if (pick < 80) {
+		f->verdict = f->would = EIR_WHITELISTED;
+		f->branch = EIR_BR_ACTIVE;
+	} else if (pick < 90) {
+		f->verdict = f->would = EIR_GREYLISTED;
+		f->branch = EIR_BR_UNKNOWN;
+	} else if (pick < 95) {
+		f->verdict = f->would = EIR_BLACKLISTED;
+		f->branch = EIR_BR_BLOCKED;
+	} else {
+		/* Monitor mode: answered white, the policy would have blocked. */
+		f->verdict = EIR_WHITELISTED;
+		f->would = EIR_BLACKLISTED;
+		f->branch = EIR_BR_BLOCKED;
+	}
+	p->two = (r2 >> 32) % 3 != 0;
+	if (!p->two) {
+		f->last_seen = f->first_seen;
+		f->count = 1;
+		p->first = *f;
+		return;
+	}
+	/* Seen twice: at least a second apart, the last no later than the end. */
+	if (t_first >= og->end)
+		f->first_seen = (uint32_t)(t_first = og->end - 1);
+	f->last_seen = (uint32_t)(t_last > t_first ? t_last : t_first + 1);
+	f->count = 2 + (uint32_t)((r2 >> 40) % 50);
+	/* The first query: counted once, an older answer, no MSISDN yet. */
+	p->first = *f;
+	p->first.last_seen = f->first_seen;
+	p->first.count = 1;
+	p->first.msisdn = 0;
+	p->first.verdict = p->first.would = EIR_GREYLISTED;
+	p->first.branch = EIR_BR_UNKNOWN;
+	p->later = *f;
+	p->later.first_seen = f->first_seen + 1 <= f->last_seen ? f->first_seen + 1 : f->last_seen;
+	p->later.count = f->count - 1;
+}
+
+static void obs_list_row(FILE *f, const struct eir_obs *o)
+{
+	static const char *const ifaces[] = { "", "s13", "map", "n5g" };
+	static const char *const rats[] = { "", "eutran", "geran-utran", "nr" };
+	char imei[EIR_IMEI_DIGITS + 1], imsi[16] = "", msisdn[16] = "", a[32], b[32];
+	time_t t1 = o->first_seen, t2 = o->last_seen;
+	struct tm tm;
+
+	eir_imei_format(o->imei, imei);
+	if (o->imsi)
+		eir_imsi_format(o->imsi, imsi);
+	if (o->msisdn)
+		eir_imsi_format(o->msisdn, msisdn);
+	gmtime_r(&t1, &tm);
+	strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&t2, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "%s,%s,%s,%s,%s,%u,%s,%s,%s,%s,%s,%d\n", imei, imsi, msisdn, a, b, o->count,
+		ifaces[o->iface], rats[o->iface], eir_verdict_name(o->verdict),
+		eir_verdict_name(o->would), eir_branch_name(o->branch), o->svn == 0xff ? -1 : o->svn);
+}
+
+#define OBS_CHUNK 100000
+
+/* Generate og->pairs pairs into the store in og->dir, in chunks: the
+ * chunk's first sightings in one merge, its later ones in the next. */
+static int gen_observed(struct gen *g, const struct obs_gen *og)
+{
+	struct eir_obs *first = calloc(OBS_CHUNK + 4, sizeof(*first));
+	struct eir_obs *later = calloc(OBS_CHUNK + 4, sizeof(*later));
+	struct eir_obs_merge_stats ms;
+	struct eir_obs_db *db = NULL;
+	struct obs_pair p;
+	FILE *list = NULL;
+	char err[512] = "";
+	uint64_t made = 0, i = 0;
+	int rc = -ENOMEM;
+
+	if (!first || !later)
+		goto out;
+	g->n = og->pairs;	/* at most one IMEI a pair: the key space */
+	setup_tacs(g);
+	rc = eir_obs_open(&db, og->dir, true, 0, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "eir-gen: %s\n", err);
+		goto out;
+	}
+	if (og->list && !(list = fopen(og->list, "w"))) {
+		rc = -errno;
+		fprintf(stderr, "eir-gen: %s: %s\n", og->list, strerror(errno));
+		goto out;
+	}
+	if (list)
+		fputs("imei,imsi,msisdn,first_seen,last_seen,count,interface,rat,verdict,would,branch,svn\n", list);
+	while (made < og->pairs && !rc) {
+		size_t nf = 0, nl = 0;
+
+		while (nf < OBS_CHUNK && made < og->pairs) {
+			uint64_t r = h(g, i, 10);
+			unsigned k = r % 100 < 75 ? 1 : r % 100 < 95 ? 2 : 3;
+
+			if (k > og->pairs - made)
+				k = (unsigned)(og->pairs - made);
+			for (unsigned j = 0; j < k; j++) {
+				obs_pair_make(g, og, i, j, k, &p);
+				first[nf++] = p.first;
+				if (p.two)
+					later[nl++] = p.later;
+				if (list)
+					obs_list_row(list, &p.final);
+			}
+			made += k;
+			i++;
+		}
+		rc = eir_obs_merge(db, first, nf, &ms);
+		if (!rc && nl)
+			rc = eir_obs_merge(db, later, nl, &ms);
+		if (rc)
+			fprintf(stderr, "eir-gen: merging into %s: %s\n", og->dir, strerror(-rc));
+	}
+	if (list && fclose(list) != 0 && !rc) {
+		rc = -EIO;
+		fprintf(stderr, "eir-gen: %s: write failed\n", og->list);
+	}
+	list = NULL;
+out:
+	if (list)
+		fclose(list);
+	eir_obs_close(db);
+	free(first);
+	free(later);
+	return rc;
+}
+
 static int parse_mix(struct gen *g, char *spec)
 {
 	unsigned pct[EIR_STATUS_COUNT] = { 0 }, total = 0;
@@ -305,7 +493,15 @@ static void usage(FILE *f)
 		"                     active=62,registered=13,traveller=5,blocked=12,tracked=7,exempt=1)\n"
 		"  -o, --output FILE  write to FILE (.gz: gzip-compressed); default stdout\n"
 		"  -f, --format F     native (default), dirbs-blacklist (imei,block_date,reasons)\n"
-		"                     or dirbs-exceptions (imei,imsi,msisdn): full lists\n");
+		"                     or dirbs-exceptions (imei,imsi,msisdn): full lists\n\n"
+		"Test aid: fill an observation store (eir-db observed) with generated pairs:\n"
+		"       eir-gen observed --pairs N --observed DIR [--seed S] [--days D]\n"
+		"                        [--end TIME] [--list FILE]\n"
+		"      --days D       first sightings over the D days before the end (default 30)\n"
+		"      --end TIME     the last second of the data, YYYY-MM-DD or\n"
+		"                     YYYY-MM-DDTHH:MM:SSZ (default 2026-01-01)\n"
+		"      --list FILE    also write the pairs as stored, in eir-db's CSV export\n"
+		"                     columns plus svn, for tests to compare with\n");
 }
 
 int main(int argc, char **argv)
@@ -320,13 +516,19 @@ int main(int argc, char **argv)
 		{ "mix", required_argument, NULL, 'x' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "pairs", required_argument, NULL, 'P' },
+		{ "observed", required_argument, NULL, 'D' },
+		{ "days", required_argument, NULL, 'Y' },
+		{ "end", required_argument, NULL, 'E' },
+		{ "list", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct gen g;
 	char mixdef[] = "active=62,registered=13,traveller=5,blocked=12,tracked=7,exempt=1";
-	const char *output = NULL, *kind = "full", *format = "native";
+	const char *output = NULL, *kind = "full", *format = "native", *end = NULL;
+	struct obs_gen og = { .days = 30, .end = T0 };
 	bool have_base = false, have_seq = false;
 	int c;
 
@@ -348,10 +550,25 @@ int main(int argc, char **argv)
 			break;
 		case 'o': output = optarg; break;
 		case 'f': format = optarg; break;
+		case 'P': og.pairs = strtoull(optarg, NULL, 10); break;
+		case 'D': og.dir = optarg; break;
+		case 'Y': og.days = strtoull(optarg, NULL, 10); break;
+		case 'E': end = optarg; break;
+		case 'L': og.list = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("eir-gen %s\n", EIR_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (optind + 1 == argc && !strcmp(argv[optind], "observed")) {
+		if (!og.pairs || og.pairs > 4000ULL * 500000 || !og.dir || !og.days || og.days > 3650 ||
+		    (end && eir_time_parse(end, strlen(end), &og.end)) || og.end > UINT32_MAX ||
+		    og.end < og.days * 86400) {
+			fprintf(stderr, "eir-gen: observed needs --pairs N (N > 0) and --observed DIR;"
+				" --days 1 to 3650; --end a date or time from 1970 + days to 2106\n");
+			return 2;
+		}
+		return gen_observed(&g, &og) ? 1 : 0;
 	}
 	bool delta = !strcmp(kind, "delta");
 	bool dirbs_bl = !strcmp(format, "dirbs-blacklist"), dirbs_ex = !strcmp(format, "dirbs-exceptions");
