@@ -644,10 +644,16 @@ static int cmd_observed_export(const struct opts *o)
 		fprintf(stderr, "eir-db: unknown --format '%s': dirbs, csv or first-seen\n", o->format);
 		return EX_USAGE;
 	}
-	if (o->tz && obs_tz_parse(o->tz, &eo.tz)) {
-		fprintf(stderr, "eir-db: invalid --tz '%s': UTC, UTC+HH:MM, UTC-HH:MM, +HH:MM or -HH:MM"
-			" (-12:00 to +14:00)\n", o->tz);
-		return EX_USAGE;
+	if (o->tz) {
+		int off;
+
+		/* The words of the policy's time-zone. */
+		if (eir_tz_parse(o->tz, &off)) {
+			fprintf(stderr, "eir-db: invalid --tz '%s': UTC, UTC+HH:MM, UTC-HH:MM, +HH:MM or -HH:MM"
+				" (up to 14:00)\n", o->tz);
+			return EX_USAGE;
+		}
+		eo.tz = off;
 	}
 	if (obs_time_parse(o->since, eo.tz, false, &eo.since)) {
 		fprintf(stderr, "eir-db: invalid --since '%s': YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n", o->since);

@@ -36,34 +36,6 @@ int obs_export_format_parse(const char *name, enum obs_export_format *f)
 
 /* ------------------------------------------------------------------ times */
 
-static int two_digits(const char *s, int *v)
-{
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-		return -EINVAL;
-	*v = (s[0] - '0') * 10 + (s[1] - '0');
-	return 0;
-}
-
-int obs_tz_parse(const char *s, int32_t *off)
-{
-	int h, m, sign;
-
-	if (!strncmp(s, "UTC", 3))
-		s += 3;
-	if (!*s) {
-		*off = 0;
-		return 0;
-	}
-	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':' ||
-	    two_digits(s + 1, &h) || two_digits(s + 4, &m) || m > 59)
-		return -EINVAL;
-	sign = s[0] == '-' ? -1 : 1;
-	if ((sign > 0 && h * 60 + m > 14 * 60) || (sign < 0 && h * 60 + m > 12 * 60))
-		return -EINVAL;
-	*off = sign * (h * 3600 + m * 60);
-	return 0;
-}
-
 int obs_time_parse(const char *s, int32_t tz, bool end_of_day, uint32_t *out)
 {
 	size_t len = strlen(s);

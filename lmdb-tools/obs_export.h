@@ -45,10 +45,6 @@ struct obs_export_counts {
 int obs_export(struct eir_obs_db *db, const struct obs_export_opts *o, FILE *out,
 	       struct obs_export_counts *c);
 
-/* A fixed UTC offset: "UTC", "UTC+HH:MM", "UTC-HH:MM", "+HH:MM" or
- * "-HH:MM", from -12:00 to +14:00. 0 and *off (seconds east), or -EINVAL. */
-int obs_tz_parse(const char *s, int32_t *off);
-
 /* A window bound: "YYYY-MM-DD" (a whole day at offset tz: its first
  * second, or its last when end_of_day) or "YYYY-MM-DDTHH:MM:SSZ" (UTC,
  * that second). 0, or -EINVAL (also beyond 2106, the stored times' end). */
