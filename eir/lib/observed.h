@@ -67,17 +67,18 @@ struct eir_obs_db;
 /* Open (writable: create DIR and the environment when missing) the store in
  * DIR. map_bytes: the map size for a writer (0 = 4 GiB); readers take the
  * writer's. -ENOENT when a reader finds no store; -EPROTO for another
- * schema. err names DIR and the reason. Safe to use a reader and the
- * writer of the same handle from two threads (MDB_NOTLS). */
+ * schema. err names DIR and the reason. One thread may read while another
+ * merges and expires through the same handle (MDB_NOTLS). */
 int eir_obs_open(struct eir_obs_db **out, const char *dir, bool writable,
 		 uint64_t map_bytes, char *err, size_t errsz);
 void eir_obs_close(struct eir_obs_db *db);
 
 /* --------------------------------------------------------------- reading */
 
-/* A long-lived read transaction per handle and thread of use, renewed by
- * begin and released by end (as eir_store_begin/end); the lookups below
- * begin implicitly. */
+/* A long-lived read transaction per handle, renewed by begin and released
+ * by end (as eir_store_begin/end); the lookups below (and eir_obs_stat)
+ * begin implicitly. One thread reads through a handle; another may merge
+ * and expire through it meanwhile. */
 int eir_obs_begin(struct eir_obs_db *db);
 void eir_obs_end(struct eir_obs_db *db);
 
