@@ -167,8 +167,21 @@ static int cmd_get(const struct opts *o, const char *arg)
 	return (rc == 0 || rrc == 0) ? EX_OK : EX_NOTFOUND;
 }
 
+/* eir_query.first_seen from an observation store (eir-db check). */
+static int obs_first_seen(void *ctx, uint64_t imei, uint32_t *first)
+{
+	struct eir_obs_imei oi;
+	int rc = eir_obs_get_imei(ctx, imei, &oi);
+
+	if (!rc)
+		*first = oi.first_seen;
+	return rc;
+}
+
 static int cmd_check(const struct opts *o, const char *arg)
 {
+	struct eir_obs_db *obs = NULL;
+	char obs_err[512];
 	struct eir_policy pol;
 	struct eir_query q = { 0 };
 	struct eir_result res;
@@ -192,6 +205,12 @@ static int cmd_check(const struct opts *o, const char *arg)
 	ex = open_db(o, &s);
 	if (ex)
 		return ex;
+	/* The grace period counts from this node's sightings too, as eird's
+	 * does, when its observation store is there. */
+	if (eir_obs_open(&obs, o->observed, false, 0, obs_err, sizeof(obs_err)) == 0) {
+		q.first_seen = obs_first_seen;
+		q.first_seen_ctx = obs;
+	}
 	eir_check(s, &pol, &q, eir_now(), &res);
 	if (q.imei_err) {
 		printf("imei: %s\n", arg);
@@ -203,7 +222,15 @@ static int cmd_check(const struct opts *o, const char *arg)
 	if (o->imsi)
 		printf("imsi: %s\n", o->imsi);
 	printf("verdict: %s\n", eir_verdict_name(res.verdict));
+	if (res.monitored)
+		printf("decided: %s (mode monitor)\n", eir_verdict_name(res.decided));
 	printf("branch: %s\n", eir_branch_name(res.branch));
+	if (res.grace) {
+		char t[32];
+		printf("first-seen: %s%s\n", res.first_sighting ? "now" : eir_time_format(res.first_seen, t, sizeof(t)),
+		       obs ? "" : " (imported sightings only: no observation store)");
+		printf("grace-end: %s\n", eir_time_format(res.grace_end, t, sizeof(t)));
+	}
 	if (res.status != EIR_STATUS_NONE) {
 		eir_store_reason_name(s, res.reason, reason, sizeof(reason));
 		printf("status: %s\n", eir_status_name(res.status));
@@ -211,6 +238,8 @@ static int cmd_check(const struct opts *o, const char *arg)
 	}
 	if (res.branch == EIR_BR_FAILURE)
 		printf("store-error: %s\n", strerror(-res.store_err));
+	if (obs)
+		eir_obs_close(obs);
 	eir_store_close(s);
 	/* The verdict above is what eird answers for it; the exit status says
 	 * that the IMEI itself is invalid (eir-db(1)). */

@@ -162,6 +162,12 @@ got=$(s13 "$U1 - $A" "$REG - $A" "$U4 - $A" "$ACT - $A" | tr '\n' ' ')
 got=$(map 3 "$U3" "$U1:$C" | tr '\n' ' ')
 [ "$got" = "1 1 " ] && ok || bad "MAP 31 days on: '$got', want '1 1'"
 [ "$(val grace-expired)" = 4 ] && ok || bad "policy grace-expired $(val grace-expired), want 4"
+# eir-db check decides as eird does, from the same sightings and clock.
+out=$(EIR_CLOCK_OFFSET=+31d "$DB" --db "$work/db" check "$U1" --policy "$work/eird.cfg" --observed "$OBS")
+grep -qx "verdict: blacklisted" <<<"$out" && grep -qx "branch: grace-expired" <<<"$out" &&
+	grep -qx "first-seen: $(row $U1 $A first_seen)" <<<"$out" && ok || bad "eir-db check 31 days on: $out"
+out=$("$DB" --db "$work/db" check "$U1" --policy "$work/eird.cfg" --observed "$OBS")
+grep -qx "verdict: greylisted" <<<"$out" && grep -q "^grace-end: " <<<"$out" && ok || bad "eir-db check today: $out"
 [ "$(val grace_expired)" = 4 ] && ok || bad "grace_expired $(val grace_expired), want 4"
 
 # -- monitor mode on S13 only (the sample's commented lines), then everywhere
