@@ -130,3 +130,11 @@ bench_data() {
 	rm -f "$w/full.csv" "$w/present"
 	echo "IMEI list: $(wc -l <"$w/imeis") (half present)"
 }
+
+# stp_lock: osmo-stp 1.6 binds its VTY to 127.0.0.1:4239 whatever its
+# configuration says, so two tests with an osmo-stp of their own (MAP)
+# take turns: this lock, held until the test's shell exits.
+stp_lock() {
+	exec 9>/tmp/eir-tests-osmo-stp.lock
+	flock -w 280 9 || { echo "FAIL: another test's osmo-stp held 127.0.0.1:4239 for 280 s"; exit 1; }
+}

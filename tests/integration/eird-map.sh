@@ -22,7 +22,9 @@ trap cleanup EXIT
 . "$SRC/tests/lib.sh"
 check_heap
 command -v osmo-stp >/dev/null || { echo "FAIL: osmo-stp is not installed"; exit 1; }
-# osmo-stp 1.6 binds its VTY to port 4239 whatever the configuration says.
+# osmo-stp 1.6 binds its VTY to port 4239 whatever the configuration says:
+# one such test at a time.
+stp_lock
 if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4239), 1)" 2>/dev/null; then
 	echo "FAIL: 127.0.0.1:4239 is taken (another osmo-stp?); the test's osmo-stp needs it"; exit 1
 fi
