@@ -375,11 +375,11 @@ int eir_store_walk_first_seen(struct eir_store *s, uint64_t first, uint64_t last
 		uint64_t imei;
 		uint32_t t;
 
+		if (k.mv_size == 8 && eir_u64_get(k.mv_data) > last)
+			break;
 		rc = decode_first_seen(&k, &d, &imei, &t);
 		if (rc)
 			goto out;
-		if (imei > last)
-			break;
 		rc = cb(ctx, imei, t);
 		if (rc)
 			goto out;
