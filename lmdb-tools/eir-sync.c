@@ -47,13 +47,14 @@ static void usage(FILE *f)
 		"Usage: eir-sync [--db DIR] COMMAND [ARGS] [OPTIONS]\n"
 		"Apply registry snapshots to an EIR database, atomically.\n\n"
 		"Commands:\n"
-		"  import FILE...   apply full or delta snapshots in order (plain, gzip, bzip2,\n"
-		"                   xz, zstd or zip)\n"
+		"  import FILE...   apply full or delta snapshots, DIRBS lists or first-seen\n"
+		"                   files in order (plain, gzip, bzip2, xz, zstd or zip)\n"
 		"  pull FEED        apply what a feed (directory, file:/// or http(s):// URL with\n"
 		"                   an index) holds beyond the database: the delta chain from the\n"
 		"                   current seq, or the newest full and its deltas when the chain\n"
 		"                   is broken\n"
-		"  status           current snapshot and the last attempt with its result\n\n"
+		"  status           current snapshot, imported first sightings, and the last\n"
+		"                   attempt with its result\n\n"
 		"Options:\n"
 		"  -d, --db DIR           database directory (default " DEFAULT_DB ")\n"
 		"      --max-shrink PCT   refuse a full snapshot that drops more than PCT percent\n"
@@ -383,6 +384,12 @@ static int cmd_status(const struct opts *o)
 		printf("imported: %s\n", m.imported ? eir_time_format(m.imported, when, sizeof(when)) : "-");
 		printf("imeis: %llu\n", (unsigned long long)total);
 		printf("ranges: %llu\n", (unsigned long long)m.ranges);
+		/* The imported first sightings (first-seen files): not
+		 * registry data, so not part of the snapshot above. */
+		printf("first-seen: %llu\n", (unsigned long long)m.first_seen);
+		printf("first-seen-imported: %s\n", m.first_seen_imported ?
+		       eir_time_format(m.first_seen_imported, when, sizeof(when)) : "-");
+		printf("first-seen-source: %s\n", m.first_seen_source[0] ? m.first_seen_source : "-");
 	} else {
 		printf("seq: -\n");
 		printf("state: %s\n", rc == -ENOENT ? "empty (no snapshot applied yet)" : strerror(-rc));

@@ -1,8 +1,10 @@
 /* Applying one snapshot file (import.h). A full snapshot is parsed into
  * compact arrays, sorted if it was not, checked for duplicates and
  * overlaps, then bulk-loaded into a new generation; a delta is parsed,
- * checked, sorted by key and applied in one update transaction. Nothing is
- * written until the whole file has been read and found sound. */
+ * checked, sorted by key and applied in one update transaction. A
+ * first-seen file is parsed, sorted and merged into the first sightings of
+ * the generation in service in one update transaction. Nothing is written
+ * until the whole file has been read and found sound. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "dirbs.h"
+#include "firstseen.h"
 #include "imei.h"
 #include "import.h"
 #include "input.h"
@@ -76,6 +79,8 @@ struct ctx {
 	unsigned long lineno;
 	enum dirbs_kind dirbs;	/* the first line announced a DIRBS list */
 	unsigned dirbs_cols;
+	bool firstseen;		/* the first line announced a first-seen file */
+	struct firstseen_parser fs;
 };
 
 static enum import_status refuse(struct ctx *c, enum import_status st, const char *fmt, ...)
@@ -112,6 +117,12 @@ static enum import_status read_header(struct ctx *c)
 			return refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno,
 				      i ? "no column line" : "empty file: no header");
 		c->lineno++;
+		if (i == 0 && firstseen_detect(line, (size_t)n)) {
+			c->firstseen = true;	/* not native: the caller hands it over */
+			firstseen_init(&c->fs, (uint64_t)time(NULL));
+			firstseen_parse_line(&c->fs, line, (size_t)n, NULL, NULL, 0);
+			return IMPORT_REFUSED;
+		}
 		if (i == 0 && (c->dirbs = dirbs_detect(line, (size_t)n, &c->dirbs_cols)) != DIRBS_NONE)
 			return IMPORT_REFUSED;	/* not native: the caller hands it over */
 		if (eir_snap_parse_line(&c->p, line, (size_t)n, &row, err, sizeof(err)) < 0)
@@ -657,6 +668,162 @@ out:
 	return st;
 }
 
+/* One row of a first-seen file: 16 bytes, as a full snapshot's. */
+struct fsrow {
+	uint64_t key;
+	uint32_t t, line;
+};
+_Static_assert(sizeof(struct fsrow) == 16, "first-seen rows stay small");
+
+static int cmp_fsrow(const void *a, const void *b)
+{
+	const struct fsrow *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+/* The name a first-seen import is recorded under: the file's, one line of
+ * printable text. */
+static void fs_source(const char *path, char *out, size_t sz)
+{
+	const char *slash = strrchr(path, '/');
+	size_t i = 0;
+
+	if (!strcmp(path, "-"))
+		path = "stdin";
+	else if (slash && slash[1])
+		path = slash + 1;
+	for (; path[i] && i + 1 < sz; i++)
+		out[i] = (unsigned char)path[i] < 0x20 || path[i] == 0x7f ? '?' : path[i];
+	out[i] = '\0';
+}
+
+/* A first-seen file (its column line read): every row lowers the first
+ * sighting of its IMEI to min(stored, row) in the generation in service,
+ * in one transaction, so that the exports of several nodes give the same
+ * data in any order and a file applied twice changes nothing. The
+ * registry data and its snapshot identity stay as they are: deltas based
+ * on the database's seq still apply. */
+static enum import_status import_first_seen(struct ctx *c)
+{
+	struct vec rows = { .size = sizeof(struct fsrow), .limit = c->o->max_rows };
+	enum import_status st = IMPORT_APPLIED;
+	uint64_t nnew = 0, nearlier = 0, nkept = 0, dups = 0;
+	struct firstseen_row row;
+	struct eir_writer *w = NULL;
+	struct eir_meta m;
+	char err[512], src[EIR_SOURCE_MAX];
+	const char *line, *wmsg;
+	size_t n = 0;
+	int rc;
+
+	rc = eir_store_read_meta(c->dir, &m);
+	if (rc == -ENOENT)
+		return refuse(c, IMPORT_REFUSED, "%s: %s holds no registry database yet: import a registry snapshot "
+			      "first (a first-seen file updates the database in service)", c->path, c->dir);
+	if (rc)
+		return refuse(c, IMPORT_FAILED, "%s: cannot read the database: %s", c->dir, strerror(-rc));
+
+	double t0 = now_s();
+	for (;;) {
+		ssize_t len = snap_input_line(c->in, &line);
+		if (len == -2) {
+			st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno + 1, snap_input_error(c->in));
+			goto out;
+		}
+		if (len == -1) {
+			if (firstseen_finish(&c->fs, err, sizeof(err))) {
+				st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
+				goto out;
+			}
+			break;
+		}
+		c->lineno++;
+		rc = firstseen_parse_line(&c->fs, line, (size_t)len, &row, err, sizeof(err));
+		if (rc < 0) {
+			st = refuse(c, IMPORT_REFUSED, "%s:%lu: %s", c->path, c->lineno, err);
+			goto out;
+		}
+		if (rc != FIRSTSEEN_LINE_ROW)
+			continue;
+		if (c->o->max_rows && c->fs.rows > c->o->max_rows) {
+			st = refuse(c, IMPORT_REFUSED, "%s:%lu: more than %llu rows (--max-rows %llu)", c->path,
+				    c->lineno, (unsigned long long)c->o->max_rows, (unsigned long long)c->o->max_rows);
+			goto out;
+		}
+		struct fsrow *f = vec_push(&rows);
+		if (!f) {
+			st = refuse(c, IMPORT_FAILED, "%s:%lu: out of memory", c->path, c->lineno);
+			goto out;
+		}
+		*f = (struct fsrow){ .key = row.imei, .t = row.first_seen, .line = (uint32_t)c->lineno };
+		if ((c->fs.rows & 0xffff) == 0)
+			progress_update(&c->prog, c->fs.rows, snap_input_pos(c->in));
+	}
+	progress_done(&c->prog, c->fs.rows);
+
+	/* In key order, each IMEI once with its earliest time: an IMEI twice
+	 * in one file is no error (a node may have merged two stores). */
+	struct fsrow *fr = rows.p;
+	if (rows.n > 1)
+		qsort(fr, rows.n, rows.size, cmp_fsrow);
+	for (size_t i = 0; i < rows.n; i++) {
+		if (n && fr[i].key == fr[n - 1].key) {
+			dups++;
+			continue;
+		}
+		fr[n++] = fr[i];
+	}
+	c->res->parse_s = now_s() - t0;
+
+	t0 = now_s();
+	struct eir_writer_opts wo = { .mode = EIR_WRITE_UPDATE, .lock = c->o->lock };
+	rc = eir_writer_open(&w, c->dir, &wo, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	progress_phase(&c->prog, "applying", n);
+	for (size_t i = 0; i < n; i++) {
+		if ((i & 0xffff) == 0)
+			progress_update(&c->prog, i, 0);
+		rc = eir_writer_first_seen_min(w, fr[i].key, fr[i].t);
+		if (rc < 0) {
+			eir_writer_error(w, &wmsg);
+			st = writer_status(c, rc, wmsg, fr[i].line);
+			eir_writer_abort(w);
+			goto out;
+		}
+		nnew += rc == EIR_FS_NEW;
+		nearlier += rc == EIR_FS_EARLIER;
+		nkept += rc == EIR_FS_KEPT;
+	}
+	fs_source(c->path, src, sizeof(src));
+	eir_writer_set_first_seen_import(w, src, (uint64_t)time(NULL));
+	rc = eir_writer_commit(w, err, sizeof(err));
+	if (rc) {
+		st = refuse(c, IMPORT_FAILED, "%s", err);
+		goto out;
+	}
+	c->res->write_s = now_s() - t0;
+	c->res->rows = c->fs.rows;
+	c->res->seq = m.seq;
+	char dupmsg[96] = "";
+	if (dups)
+		snprintf(dupmsg, sizeof(dupmsg), " (%llu rows repeat an IMEI: its earliest time counts)",
+			 (unsigned long long)dups);
+	snprintf(c->res->msg, sizeof(c->res->msg),
+		 "%s: applied first-seen file: %llu rows, %zu IMEIs: %llu new, %llu earlier, %llu unchanged%s "
+		 "in %.2f s (the registry data stays at seq %llu)",
+		 c->path, (unsigned long long)c->fs.rows, n, (unsigned long long)nnew,
+		 (unsigned long long)nearlier, (unsigned long long)nkept, dupmsg,
+		 c->res->parse_s + c->res->write_s, (unsigned long long)m.seq);
+out:
+	free(rows.p);
+	return st;
+}
+
 enum import_status import_file(const char *dir, const char *path, const struct import_opts *o,
 			       struct import_result *res)
 {
@@ -671,6 +838,12 @@ enum import_status import_file(const char *dir, const char *path, const struct i
 	snap_input_limit(c.in, o->max_bytes);
 	progress_init(&c.prog, o->progress, path, snap_input_size(c.in));
 	st = read_header(&c);
+	if (st == IMPORT_REFUSED && c.lineno == 1 && c.firstseen) {
+		st = import_first_seen(&c);
+		progress_clear(&c.prog);
+		snap_input_close(c.in);
+		return st;
+	}
 	if (st == IMPORT_REFUSED && c.lineno == 1 && c.dirbs != DIRBS_NONE) {
 		st = dirbs_import(dir, path, c.in, c.dirbs, c.dirbs_cols, o, res);
 		progress_clear(&c.prog);

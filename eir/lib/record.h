@@ -15,6 +15,10 @@
 #define EIR_DBI_PAIR  "pair"	/* u64 BE IMEI -> u64 BE IMSI, dupsort dupfixed */
 #define EIR_DBI_META  "meta"	/* string -> value (see EIR_META_*) */
 #define EIR_DBI_FIRST_SEEN "first_seen"	/* u64 BE IMEI -> u32 BE unix seconds: imported first sightings */
+/* first_seen is not registry data: a replacement (a full snapshot) carries
+ * it over into the new generation unchanged. A database written before it
+ * existed has none and reads as "no first sighting"; the schema version
+ * stays. A stored time is never 0. */
 
 /* Meta keys. Integers are stored as 8-byte big-endian, strings as bytes. */
 #define EIR_META_SCHEMA        "schema"		/* u64 */
@@ -24,7 +28,9 @@
 #define EIR_META_CREATED       "snapshot.created"	/* u64 unix seconds */
 #define EIR_META_IMPORTED      "snapshot.imported"	/* u64 unix seconds */
 #define EIR_META_HISTORY       "snapshot.history"	/* the applied snapshots, one text line each */
-#define EIR_META_COUNT_PREFIX  "count."		/* count.<status>, count.range, count.pair */
+#define EIR_META_COUNT_PREFIX  "count."		/* count.<status>, count.range, count.pair, count.first_seen */
+#define EIR_META_FS_IMPORTED   "first_seen.imported"	/* u64 unix seconds: the last first-seen file applied */
+#define EIR_META_FS_SOURCE     "first_seen.source"	/* that file's name */
 #define EIR_META_REASON_PREFIX "reason."	/* reason.<id> -> name */
 
 /* Registry statuses. 0 is never stored. */

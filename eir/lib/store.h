@@ -29,6 +29,11 @@ struct eir_meta {
 	uint64_t count[EIR_STATUS_COUNT];	/* exact IMEI records per status */
 	uint64_t ranges;
 	uint64_t paired_imeis;
+	/* The first sightings imported from first-seen files (not registry
+	 * data: they survive every replacement). */
+	uint64_t first_seen;			/* entries in the first_seen sub-db */
+	uint64_t first_seen_imported;		/* when the last first-seen file was applied, 0 = never */
+	char first_seen_source[EIR_SOURCE_MAX];	/* that file's name */
 };
 
 /* One snapshot applied to the database. The meta keeps the last
@@ -69,7 +74,10 @@ int eir_store_has_pair(struct eir_store *s, uint64_t imei, uint64_t imsi);
 int eir_store_get_pairs(struct eir_store *s, uint64_t imei, uint64_t *imsis, size_t max);
 /* The network-wide first sighting of imei that eir-sync imported from the
  * nodes' first-seen exports (docs/snapshot-format.md): unix seconds in
- * *first; 0, -ENOENT, or an error. */
+ * *first; 0, -ENOENT, or an error (-EBADMSG for a corrupt value). A
+ * database written before first sightings existed answers -ENOENT; once a
+ * writer adds them to the generation in service, a reader sees them from
+ * a batch that begins a second later at most. */
 int eir_store_get_first_seen(struct eir_store *s, uint64_t imei, uint32_t *first);
 
 int eir_store_get_meta(struct eir_store *s, struct eir_meta *m);
@@ -93,10 +101,17 @@ int eir_store_walk_imei(struct eir_store *s, uint64_t first, uint64_t last,
 			eir_imei_cb cb, void *ctx);
 int eir_store_walk_range(struct eir_store *s, uint64_t first, uint64_t last,
 			 eir_range_cb cb, void *ctx);
+/* The imported first sightings of the IMEIs from first to last, in key
+ * order; stops and returns as the walks above. A corrupt entry stops the
+ * walk with -EBADMSG. */
+typedef int (*eir_first_seen_cb)(void *ctx, uint64_t imei, uint32_t first);
+int eir_store_walk_first_seen(struct eir_store *s, uint64_t first, uint64_t last,
+			      eir_first_seen_cb cb, void *ctx);
 
 /* Check the whole database: schema, key sizes and order, every record and
  * range value, range overlaps, pair entries against record flags, reason
- * ids against the dictionary, and meta counts against what is stored.
+ * ids against the dictionary, first sightings (key and value sizes, no
+ * zero time), and meta counts against what is stored.
  * problem() is called for each finding (at most max_problems times);
  * returns the number of problems found, or a negative errno. */
 typedef void (*eir_problem_cb)(void *ctx, const char *msg);
@@ -113,7 +128,12 @@ uint64_t eir_store_file_size(const struct eir_store *s);
 
 enum eir_write_mode {
 	EIR_WRITE_UPDATE,	/* change the current generation in place (delta) */
-	EIR_WRITE_REPLACE,	/* build a new generation and publish it (full) */
+	/* Build a new generation and publish it (full). The registry data
+	 * (imei, range, pair, reasons) starts empty; the first sightings and
+	 * their meta are copied over from the generation in service when the
+	 * writer opens, under the writer lock, so that no full import resets
+	 * a grace period. */
+	EIR_WRITE_REPLACE,
 };
 
 struct eir_lock;
@@ -171,6 +191,17 @@ int eir_writer_get(struct eir_writer *w, uint64_t imei, struct eir_record *rec,
  * non-zero return stops the walk as in eir_store_walk_imei(); a writer
  * already in error returns that error without walking. */
 int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx);
+
+/* Lower the first sighting of imei to t (unix seconds, not 0): it becomes
+ * min(stored, t), so applying the same sightings again or in another order
+ * gives the same data. Returns EIR_FS_NEW (none was stored), EIR_FS_EARLIER
+ * (t was earlier than the stored one), EIR_FS_KEPT (the stored one is not
+ * later), or a negative errno that is also the writer's sticky error. */
+enum { EIR_FS_KEPT = 0, EIR_FS_NEW = 1, EIR_FS_EARLIER = 2 };
+int eir_writer_first_seen_min(struct eir_writer *w, uint64_t imei, uint32_t t);
+/* Record at commit that a first-seen file was applied: its name (shown by
+ * eir-sync status) and when. It leaves the snapshot identity alone. */
+void eir_writer_set_first_seen_import(struct eir_writer *w, const char *source, uint64_t imported);
 
 /* Snapshot identity written at commit (kind, seq, source, created,
  * imported; counts are the writer's own). It also joins the history, which

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "imei.h"
 #include "store_priv.h"
 
 #define MAX_DBS        8
@@ -83,7 +84,24 @@ int open_dbis(MDB_txn *txn, struct dbis *d, unsigned create)
 		rc = mdb_dbi_open(txn, EIR_DBI_PAIR, create | MDB_DUPSORT | MDB_DUPFIXED, &d->pair);
 	if (!rc)
 		rc = mdb_dbi_open(txn, EIR_DBI_META, create, &d->meta);
+	d->have_first_seen = false;
+	if (rc)
+		return lmdb_errno(rc);
+	/* Optional for readers: databases written before it lack it. */
+	rc = mdb_dbi_open(txn, EIR_DBI_FIRST_SEEN, create, &d->first_seen);
+	if (rc == MDB_NOTFOUND && !create)
+		return 0;
+	d->have_first_seen = rc == 0;
 	return lmdb_errno(rc);
+}
+
+int decode_first_seen(const MDB_val *k, const MDB_val *d, uint64_t *imei, uint32_t *t)
+{
+	if (k->mv_size != 8 || d->mv_size != 4)
+		return -EBADMSG;
+	*imei = eir_u64_get(k->mv_data);
+	*t = u32_get(d->mv_data);
+	return *imei > EIR_IMEI_MAX || !*t ? -EBADMSG : 0;
 }
 
 static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v)
@@ -132,6 +150,9 @@ int read_meta(MDB_txn *txn, MDB_dbi dbi, struct eir_meta *m)
 	}
 	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "range", &m->ranges);
 	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "paired", &m->paired_imeis);
+	meta_get_u64(txn, dbi, EIR_META_COUNT_PREFIX "first_seen", &m->first_seen);
+	meta_get_u64(txn, dbi, EIR_META_FS_IMPORTED, &m->first_seen_imported);
+	meta_get_str(txn, dbi, EIR_META_FS_SOURCE, m->first_seen_source, sizeof(m->first_seen_source));
 	return 0;
 }
 

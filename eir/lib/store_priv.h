@@ -29,8 +29,22 @@ static inline MDB_val val_of(const void *p, size_t n)
 }
 
 struct dbis {
-	MDB_dbi imei, range, pair, meta;
+	MDB_dbi imei, range, pair, meta, first_seen;
+	/* A reader of a database written before first sightings existed has
+	 * no first_seen handle (writers always create the sub-db). */
+	bool have_first_seen;
 };
+
+static inline void u32_put(uint8_t out[4], uint32_t v)
+{
+	out[0] = (uint8_t)(v >> 24), out[1] = (uint8_t)(v >> 16);
+	out[2] = (uint8_t)(v >> 8), out[3] = (uint8_t)v;
+}
+
+static inline uint32_t u32_get(const uint8_t in[4])
+{
+	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+}
 
 /* The reader; verify and the writer read through it too. */
 struct eir_store {
@@ -43,6 +57,9 @@ struct eir_store {
 	dev_t dev;
 	ino_t ino;
 	uint64_t reopen_count;
+	/* Without a first_seen handle: when to look for the sub-db again
+	 * (monotonic seconds), as a writer may add it to this generation. */
+	uint64_t first_seen_recheck;
 };
 
 /* store_lmdb.c: the LMDB layer and the meta format. */
@@ -50,7 +67,11 @@ int lmdb_errno(int rc);
 void seterr(char *buf, size_t sz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int open_env(MDB_env **env, const char *path, unsigned flags, uint64_t map_size);
+/* The four registry sub-dbs must exist unless create; first_seen is
+ * opened when it exists (d->have_first_seen), created with create. */
 int open_dbis(MDB_txn *txn, struct dbis *d, unsigned create);
+/* A first_seen entry as stored: 0 with the IMEI and time, or -EBADMSG. */
+int decode_first_seen(const MDB_val *k, const MDB_val *d, uint64_t *imei, uint32_t *t);
 void meta_get_str(MDB_txn *txn, MDB_dbi dbi, const char *key, char *out, size_t sz);
 int read_meta(MDB_txn *txn, MDB_dbi dbi, struct eir_meta *m);
 bool history_next(const char **p, const char *end, struct eir_applied *a);

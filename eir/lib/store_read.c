@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store_priv.h"
 
@@ -158,6 +159,38 @@ static int txn_start(struct eir_store *s)
 	return 0;
 }
 
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* A generation written before first sightings existed gets them from the
+ * first writer that touches it (every writer creates the sub-db). A dbi
+ * handle opened in a read transaction lives on only once that transaction
+ * commits, and the batch's transaction sees it only from its next renew:
+ * so look, at most once a second, in a short transaction of its own
+ * before the batch begins. */
+static void first_seen_recheck(struct eir_store *s)
+{
+	uint64_t now = mono_s();
+	MDB_txn *txn;
+
+	if (now < s->first_seen_recheck)
+		return;
+	s->first_seen_recheck = now + 1;
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))
+		return;
+	if (mdb_dbi_open(txn, EIR_DBI_FIRST_SEEN, 0, &s->dbi.first_seen) == 0 &&
+	    mdb_txn_commit(txn) == 0) {
+		s->dbi.have_first_seen = true;
+		return;
+	}
+	mdb_txn_abort(txn);
+}
+
 int eir_store_begin(struct eir_store *s)
 {
 	if (s->txn_live)
@@ -174,6 +207,8 @@ int eir_store_begin(struct eir_store *s)
 			s->reopen_count++;
 		}
 	}
+	if (!s->dbi.have_first_seen)
+		first_seen_recheck(s);
 	return txn_start(s);
 }
 
@@ -299,6 +334,58 @@ int eir_store_get_pairs(struct eir_store *s, uint64_t imei, uint64_t *imsis, siz
 	if (rc)
 		return lmdb_errno(rc);
 	rc = cursor_pairs(c, imei, imsis, max);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int eir_store_get_first_seen(struct eir_store *s, uint64_t imei, uint32_t *first)
+{
+	uint8_t kb[8];
+	MDB_val k = val_of(kb, 8), d;
+	uint64_t key;
+	int rc = ensure_txn(s);
+
+	if (rc)
+		return rc;
+	if (!s->dbi.have_first_seen)
+		return -ENOENT;
+	eir_u64_put(kb, imei);
+	rc = mdb_get(s->txn, s->dbi.first_seen, &k, &d);
+	if (rc)
+		return lmdb_errno(rc);
+	return decode_first_seen(&k, &d, &key, first);
+}
+
+int eir_store_walk_first_seen(struct eir_store *s, uint64_t first, uint64_t last,
+			      eir_first_seen_cb cb, void *ctx)
+{
+	uint8_t kb[8];
+	MDB_val k = val_of(kb, 8), d;
+	MDB_cursor *c;
+	int rc = ensure_txn(s), mrc;
+
+	if (rc || !s->dbi.have_first_seen)
+		return rc;
+	mrc = mdb_cursor_open(s->txn, s->dbi.first_seen, &c);
+	if (mrc)
+		return lmdb_errno(mrc);
+	eir_u64_put(kb, first);
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); !mrc;
+	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		uint64_t imei;
+		uint32_t t;
+
+		if (k.mv_size == 8 && eir_u64_get(k.mv_data) > last)
+			break;
+		rc = decode_first_seen(&k, &d, &imei, &t);
+		if (rc)
+			goto out;
+		rc = cb(ctx, imei, t);
+		if (rc)
+			goto out;
+	}
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
+out:
 	mdb_cursor_close(c);
 	return rc;
 }

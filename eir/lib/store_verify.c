@@ -142,6 +142,44 @@ static void verify_ranges(struct eir_store *s, struct verify *v, struct eir_meta
 	mdb_cursor_close(c);
 }
 
+/* First sightings: an 8-octet IMEI key and a 4-octet time that is not 0,
+ * and as many as the meta says. */
+static void verify_first_seen(struct eir_store *s, struct verify *v, const struct eir_meta *m)
+{
+	uint64_t n = 0, imei;
+	MDB_cursor *c;
+	MDB_val k, d;
+	uint32_t t;
+	int rc;
+
+	if (!s->dbi.have_first_seen) {
+		if (m->first_seen)
+			problem(v, "meta count.first_seen is %llu but there is no '" EIR_DBI_FIRST_SEEN "' sub-database",
+				(unsigned long long)m->first_seen);
+		return;
+	}
+	if (mdb_cursor_open(s->txn, s->dbi.first_seen, &c)) {
+		problem(v, "cannot open a cursor on '" EIR_DBI_FIRST_SEEN "'");
+		return;
+	}
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		n++;
+		if (!decode_first_seen(&k, &d, &imei, &t))
+			continue;
+		if (k.mv_size != 8 || d.mv_size != 4)
+			problem(v, "first_seen entry with a %zu-octet key and %zu-octet value (expected 8 and 4)",
+				k.mv_size, d.mv_size);
+		else if (imei > EIR_IMEI_MAX)
+			problem(v, "first_seen key %llu has more than 14 digits", (unsigned long long)imei);
+		else
+			problem(v, "%014llu: first_seen time 0", (unsigned long long)imei);
+	}
+	mdb_cursor_close(c);
+	if (n != m->first_seen)
+		problem(v, "meta count.first_seen is %llu but %llu first sightings are stored",
+			(unsigned long long)m->first_seen, (unsigned long long)n);
+}
+
 int eir_store_verify(struct eir_store *s, eir_problem_cb cb, void *ctx, unsigned max_problems)
 {
 	struct verify v = { .cb = cb, .ctx = ctx, .max = max_problems };
@@ -159,6 +197,7 @@ int eir_store_verify(struct eir_store *s, eir_problem_cb cb, void *ctx, unsigned
 	memset(&seen, 0, sizeof(seen));
 	verify_imeis(s, &v, &seen);
 	verify_ranges(s, &v, &seen);
+	verify_first_seen(s, &v, &m);
 	for (int st = EIR_STATUS_ACTIVE; st < EIR_STATUS_COUNT; st++) {
 		if (seen.count[st] != m.count[st])
 			problem(&v, "meta count.%s is %llu but %llu records are stored",

@@ -32,6 +32,7 @@ struct eir_writer {
 	struct dbis dbi;
 	MDB_cursor *pair_cur;
 	MDB_cursor *imei_cur;	/* one descent per put: read the old value, replace it */
+	MDB_cursor *fs_cur;	/* first_seen, opened by the first eir_writer_first_seen_min() */
 	struct eir_meta meta;
 	bool meta_set;
 	struct eir_applied hist[EIR_HISTORY_MAX];	/* before this write, oldest first */
@@ -244,15 +245,67 @@ static void history_load(struct eir_writer *w, MDB_txn *txn, MDB_dbi dbi)
 	applied_of_meta(&m, &w->hist[w->nhist++]);
 }
 
-static void history_load_current(struct eir_writer *w)
+/* Copy the first sightings of the generation in service into the new
+ * one: they are not registry data, and a full import must not reset
+ * anyone's grace period. Keys arrive in order, so they are appended.
+ * Entries that are not well formed (eir_store_verify reports them) are
+ * not copied; the count is what was. */
+static int carry_first_seen(struct eir_writer *w, struct eir_store *s)
+{
+	struct eir_meta m;
+	MDB_cursor *c;
+	MDB_val k, d;
+	uint64_t n = 0, imei;
+	uint32_t t;
+	int rc, mrc;
+
+	rc = eir_store_get_meta(s, &m);
+	if (rc)
+		return rc;
+	w->meta.first_seen_imported = m.first_seen_imported;
+	memcpy(w->meta.first_seen_source, m.first_seen_source, sizeof(w->meta.first_seen_source));
+	if (!s->dbi.have_first_seen)
+		return 0;	/* a database from before first sightings */
+	mrc = mdb_cursor_open(s->txn, s->dbi.first_seen, &c);
+	if (mrc)
+		return lmdb_errno(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !mrc; mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (decode_first_seen(&k, &d, &imei, &t))
+			continue;
+		rc = lmdb_errno(mdb_put(w->txn, w->dbi.first_seen, &k, &d, MDB_APPEND));
+		if (rc)
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = lmdb_errno(mrc);
+	w->meta.first_seen = n;
+	return rc;
+}
+
+/* What a replacement takes over from the generation in service: the
+ * history of applied snapshots and the first sightings. A generation that
+ * cannot be opened (another schema, damaged) has nothing to give: the
+ * replacement is then how the operator recovers, and starts afresh. One
+ * that opens but fails while it is read fails the replacement. */
+static int carry_current(struct eir_writer *w, char *errbuf, size_t errsz)
 {
 	struct eir_store *s;
+	int rc;
 
 	if (eir_store_open(&s, w->dir, NULL, 0))
-		return;		/* nothing readable in service: no history */
-	if (!ensure_txn(s))
+		return 0;
+	rc = ensure_txn(s);
+	if (!rc) {
 		history_load(w, s->txn, s->dbi.meta);
+		rc = carry_first_seen(w, s);
+	}
+	if (rc)
+		seterr(errbuf, errsz, "%s: carrying the first sightings over from %s: %s",
+		       w->gen_path, eir_store_path(s), strerror(-write_errno(rc, w->gen_path)));
 	eir_store_close(s);
+	return rc ? write_errno(rc, w->gen_path) : 0;
 }
 
 static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
@@ -276,8 +329,6 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 		w->gen = have_cur ? cur + 1 : 1;
 		if (w->opts.mode == EIR_WRITE_UPDATE)
 			w->opts.mode = EIR_WRITE_REPLACE;	/* first ever write */
-		else if (have_cur)
-			history_load_current(w);	/* a replacement carries it on */
 	}
 	snprintf(w->gen_path, sizeof(w->gen_path), "%s/" GEN_PREFIX "%lu", w->dir, w->gen);
 	if (w->opts.mode == EIR_WRITE_REPLACE && mkdir(w->gen_path, 0755) < 0) {
@@ -305,6 +356,13 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 		seterr(errbuf, errsz, "%s: %s", w->gen_path, strerror(-rc));
 		return rc;
 	}
+	/* Under the writer lock: no first-seen import can slip in between
+	 * this copy and the publication of the new generation. */
+	if (w->opts.mode == EIR_WRITE_REPLACE && have_cur) {
+		rc = carry_current(w, errbuf, errsz);
+		if (rc)
+			return rc;
+	}
 	if (w->opts.mode == EIR_WRITE_UPDATE) {
 		rc = read_meta(w->txn, w->dbi.meta, &w->meta);
 		if (!rc && w->meta.schema != EIR_SCHEMA_VERSION)
@@ -323,6 +381,9 @@ static int writer_setup(struct eir_writer *w, char *errbuf, size_t errsz)
 
 static void writer_drop(struct eir_writer *w)
 {
+	if (w->fs_cur)
+		mdb_cursor_close(w->fs_cur);
+	w->fs_cur = NULL;
 	if (w->imei_cur)
 		mdb_cursor_close(w->imei_cur);
 	w->imei_cur = NULL;
@@ -591,6 +652,61 @@ int eir_writer_walk(struct eir_writer *w, eir_imei_cb cb, void *ctx)
 	return walk_records(w->txn, w->dbi.imei, w->pair_cur, 0, EIR_IMEI_MAX, cb, ctx);
 }
 
+int eir_writer_first_seen_min(struct eir_writer *w, uint64_t imei, uint32_t t)
+{
+	uint8_t kb[8], vb[4];
+	MDB_val k = val_of(kb, 8), d;
+	uint64_t key;
+	uint32_t old;
+	bool existed;
+	int rc;
+
+	if (w->err)
+		return w->err;
+	if (imei > EIR_IMEI_MAX || !t) {
+		werr(w, -EINVAL, "IMEI %014llu: invalid first sighting (time %u)", (unsigned long long)imei, t);
+		return w->err;
+	}
+	if (!w->fs_cur) {
+		rc = lmdb_errno(mdb_cursor_open(w->txn, w->dbi.first_seen, &w->fs_cur));
+		if (rc) {
+			werr(w, rc, "first_seen cursor");
+			return w->err;
+		}
+	}
+	eir_u64_put(kb, imei);
+	u32_put(vb, t);
+	rc = mdb_cursor_get(w->fs_cur, &k, &d, MDB_SET_KEY);
+	if (rc && rc != MDB_NOTFOUND) {
+		werr(w, lmdb_errno(rc), "IMEI %014llu: first sighting", (unsigned long long)imei);
+		return w->err;
+	}
+	existed = rc == 0;
+	/* A corrupt stored value is replaced, whatever it said. */
+	if (existed && !decode_first_seen(&k, &d, &key, &old) && old <= t)
+		return EIR_FS_KEPT;
+	k = val_of(kb, 8);
+	d = val_of(vb, 4);
+	if (existed)
+		rc = mdb_cursor_put(w->fs_cur, &k, &d, MDB_CURRENT);
+	else
+		rc = mdb_put(w->txn, w->dbi.first_seen, &k, &d, 0);
+	if (rc) {
+		werr(w, lmdb_errno(rc), "IMEI %014llu: store the first sighting", (unsigned long long)imei);
+		return w->err;
+	}
+	if (existed)
+		return EIR_FS_EARLIER;
+	w->meta.first_seen++;
+	return EIR_FS_NEW;
+}
+
+void eir_writer_set_first_seen_import(struct eir_writer *w, const char *source, uint64_t imported)
+{
+	snprintf(w->meta.first_seen_source, sizeof(w->meta.first_seen_source), "%s", source ? source : "");
+	w->meta.first_seen_imported = imported ? imported : (uint64_t)time(NULL);
+}
+
 uint8_t eir_writer_reason(struct eir_writer *w, const char *name)
 {
 	unsigned free_id = 0;
@@ -701,6 +817,13 @@ static int write_meta(struct eir_writer *w)
 		rc = put_meta_u64(w, EIR_META_COUNT_PREFIX "range", w->meta.ranges);
 	if (!rc)
 		rc = put_meta_u64(w, EIR_META_COUNT_PREFIX "paired", w->meta.paired_imeis);
+	if (!rc)
+		rc = put_meta_u64(w, EIR_META_COUNT_PREFIX "first_seen", w->meta.first_seen);
+	if (!rc && w->meta.first_seen_imported) {
+		rc = put_meta_u64(w, EIR_META_FS_IMPORTED, w->meta.first_seen_imported);
+		if (!rc)
+			rc = put_meta_str(w, EIR_META_FS_SOURCE, w->meta.first_seen_source);
+	}
 	for (unsigned id = 1; !rc && id < REASONS && w->reasons_dirty; id++) {
 		if (!w->reasons[id])
 			continue;
@@ -732,6 +855,9 @@ int eir_writer_commit(struct eir_writer *w, char *errbuf, size_t errsz)
 	w->pair_cur = NULL;
 	mdb_cursor_close(w->imei_cur);
 	w->imei_cur = NULL;
+	if (w->fs_cur)
+		mdb_cursor_close(w->fs_cur);
+	w->fs_cur = NULL;
 	rc = write_errno(lmdb_errno(mdb_txn_commit(w->txn)), w->gen_path);
 	w->txn = NULL;
 	if (rc) {

@@ -1,6 +1,8 @@
 /* Unit tests: record codec, writer and reader round trips, generations,
  * sticky errors, the writer lock, the history of applied snapshots,
- * corrupt values, schema checks, verify, walk callbacks. */
+ * corrupt values, schema checks, verify, walk callbacks; first sightings:
+ * min semantics, carried over by a replacement, old databases without
+ * them, verify, one writer at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -748,6 +750,389 @@ static void test_reader_never_sees_mixed_state(void **state)
 	tmpdir_free(dir);
 }
 
+/* ------------------------------------------------------- first sightings */
+
+static uint32_t fs_get(struct eir_store *s, uint64_t imei)
+{
+	uint32_t t = 0;
+	int rc = eir_store_get_first_seen(s, imei, &t);
+
+	if (rc == -ENOENT)
+		return 0;
+	assert_int_equal(rc, 0);
+	assert_true(t != 0);
+	return t;
+}
+
+/* The first sighting of imei in dir, 0 when none. */
+static uint32_t fs_of(const char *dir, uint64_t imei)
+{
+	struct eir_store *s;
+	uint32_t t;
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	t = fs_get(s, imei);
+	eir_store_close(s);
+	return t;
+}
+
+static struct eir_meta meta_of(const char *dir)
+{
+	struct eir_meta m;
+
+	assert_int_equal(eir_store_read_meta(dir, &m), 0);
+	return m;
+}
+
+static int verify_of(const char *dir)
+{
+	struct eir_store *s;
+	int rc;
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	rc = eir_store_verify(s, NULL, NULL, 0);
+	eir_store_close(s);
+	return rc;
+}
+
+static int fs_list_cb(void *ctx, uint64_t imei, uint32_t t)
+{
+	uint64_t *l = ctx;
+
+	l[1 + 2 * l[0]] = imei;
+	l[2 + 2 * l[0]] = t;
+	l[0]++;
+	return l[0] == 8 ? 99 : 0;
+}
+
+/* A registry database at seq 1 with IMEI_A, through a REPLACE. */
+static void fs_registry(const char *dir, uint64_t seq)
+{
+	struct eir_writer_opts o = { .mode = EIR_WRITE_REPLACE, .sorted = true, .map_size = 64ULL << 20 };
+	struct eir_meta m = { .kind = "full", .seq = seq, .source = "unit" };
+	struct eir_writer *w;
+	char err[256];
+
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	eir_writer_put(w, IMEI_B + seq, &(struct eir_record){ .status = EIR_STATUS_BLOCKED }, NULL, 0);
+	eir_writer_set_meta(w, &m);
+	commit(w);
+}
+
+static void test_first_seen_min(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w;
+	struct eir_store *s;
+	struct eir_meta m;
+	uint64_t l[1 + 2 * 8] = { 0 };
+	const char *msg;
+
+	fs_registry(dir, 1);
+	assert_int_equal(fs_of(dir, IMEI_A), 0);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 2000), EIR_FS_NEW);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 3000), EIR_FS_KEPT);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 2000), EIR_FS_KEPT);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 1500), EIR_FS_EARLIER);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_C, 4000), EIR_FS_NEW);
+	/* Any IMEI, in the registry or not. */
+	assert_int_equal(eir_writer_first_seen_min(w, EIR_IMEI_MAX, UINT32_MAX), EIR_FS_NEW);
+	eir_writer_counts(w, &m);
+	assert_int_equal(m.first_seen, 3);
+	eir_writer_set_first_seen_import(w, "node1.csv", 1800000000);
+	commit(w);
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(fs_get(s, IMEI_A), 1500);
+	assert_int_equal(fs_get(s, IMEI_C), 4000);
+	assert_int_equal(fs_get(s, EIR_IMEI_MAX), UINT32_MAX);
+	assert_int_equal(fs_get(s, IMEI_B), 0);
+	assert_int_equal(eir_store_get_meta(s, &m), 0);
+	assert_int_equal(m.first_seen, 3);
+	assert_int_equal(m.first_seen_imported, 1800000000);
+	assert_string_equal(m.first_seen_source, "node1.csv");
+	/* The snapshot identity stays: a delta based on seq 1 still fits. */
+	assert_int_equal(m.seq, 1);
+	assert_string_equal(m.kind, "full");
+	/* In key order; a window; a callback's stop. */
+	assert_int_equal(eir_store_walk_first_seen(s, 0, EIR_IMEI_MAX, fs_list_cb, l), 0);
+	assert_int_equal(l[0], 3);
+	assert_true(l[1] == IMEI_A && l[2] == 1500 && l[3] == IMEI_C && l[4] == 4000 && l[5] == EIR_IMEI_MAX);
+	memset(l, 0, sizeof(l));
+	assert_int_equal(eir_store_walk_first_seen(s, IMEI_A + 1, EIR_IMEI_MAX - 1, fs_list_cb, l), 0);
+	assert_true(l[0] == 1 && l[1] == IMEI_C);
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	eir_store_close(s);
+
+	/* The same again, or later times: nothing changes. */
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_C, 4000), EIR_FS_KEPT);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 1501), EIR_FS_KEPT);
+	commit(w);
+	assert_int_equal(fs_of(dir, IMEI_A), 1500);
+	assert_int_equal(meta_of(dir).first_seen, 3);
+
+	/* Invalid input is the sticky error; nothing of the write lands. */
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_B, 100), EIR_FS_NEW);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_A, 0), -EINVAL);
+	assert_int_equal(eir_writer_error(w, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "invalid first sighting"));
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_C, 10), -EINVAL);	/* a no-op now */
+	assert_int_equal(eir_writer_commit(w, NULL, 0), -EINVAL);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	assert_int_equal(eir_writer_first_seen_min(w, EIR_IMEI_MAX + 1, 100), -EINVAL);
+	eir_writer_abort(w);
+	assert_int_equal(fs_of(dir, IMEI_B), 0);
+	assert_int_equal(fs_of(dir, IMEI_C), 4000);
+	assert_int_equal(verify_of(dir), 0);
+	tmpdir_free(dir);
+}
+
+/* A full import builds a new generation: the first sightings, their count
+ * and the record of the last first-seen import must be in it, unchanged,
+ * or every full import would reset everyone's grace period. */
+static void test_first_seen_survives_replace(void **state)
+{
+	char *dir = tmpdir_new(), err[256];
+	struct eir_writer_opts o = { .mode = EIR_WRITE_REPLACE, .map_size = 64ULL << 20 };
+	struct eir_writer *w;
+	struct eir_store *s;
+	struct eir_record got;
+	struct eir_lock *l;
+	struct eir_meta m;
+
+	fs_registry(dir, 1);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	for (uint64_t i = 0; i < 5000; i++)
+		eir_writer_first_seen_min(w, 86000001000000ULL + i * 3, 1700000000 + (uint32_t)i);
+	eir_writer_set_first_seen_import(w, "node2.csv.gz", 1800000001);
+	commit(w);
+
+	/* The full import runs beside an open reader, in a process of its
+	 * own as eir-sync does: a sorted bulk load with its own lock. */
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_begin(s), 0);
+	pid_t pid = fork();
+	int status;
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fs_registry(dir, 2);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	eir_store_end(s);
+	assert_int_equal(eir_store_begin(s), 0);
+	assert_int_equal(eir_store_reopen_count(s), 1);
+	assert_int_equal(eir_store_get(s, IMEI_B + 1, &got), -ENOENT);	/* the registry data was replaced */
+	assert_int_equal(eir_store_get(s, IMEI_B + 2, &got), 0);
+	for (uint64_t i = 0; i < 5000; i += 499)
+		assert_int_equal(fs_get(s, 86000001000000ULL + i * 3), 1700000000 + i);
+	assert_int_equal(fs_get(s, 86000001000001ULL), 0);
+	assert_int_equal(eir_store_get_meta(s, &m), 0);
+	assert_int_equal(m.seq, 2);
+	assert_int_equal(m.first_seen, 5000);
+	assert_int_equal(m.first_seen_imported, 1800000001);
+	assert_string_equal(m.first_seen_source, "node2.csv.gz");
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	eir_store_close(s);
+
+	/* A replacement through the caller's lock, which then lowers one
+	 * sighting itself: carried over first, then changed. */
+	assert_int_equal(eir_store_lock(dir, &l, err, sizeof(err)), 0);
+	o.lock = l;
+	assert_int_equal(eir_writer_open(&w, dir, &o, err, sizeof(err)), 0);
+	eir_writer_put(w, IMEI_C, &(struct eir_record){ .status = EIR_STATUS_TRACKED }, NULL, 0);
+	assert_int_equal(eir_writer_first_seen_min(w, 86000001000000ULL, 5), EIR_FS_EARLIER);
+	assert_int_equal(eir_writer_first_seen_min(w, 86000001000003ULL, 1800000000), EIR_FS_KEPT);
+	commit(w);
+	eir_store_unlock(l);
+	assert_int_equal(fs_of(dir, 86000001000000ULL), 5);
+	assert_int_equal(fs_of(dir, 86000001000003ULL), 1700000001);
+	assert_int_equal(meta_of(dir).first_seen, 5000);
+	/* An aborted replacement leaves them where they were. */
+	w = wopen(dir, EIR_WRITE_REPLACE);
+	eir_writer_abort(w);
+	assert_int_equal(fs_of(dir, 86000001000003ULL), 1700000001);
+	assert_int_equal(verify_of(dir), 0);
+	tmpdir_free(dir);
+}
+
+/* Drop the first_seen sub-db and its meta from a generation: a database
+ * as a build before first sightings wrote it. */
+static void make_old(const char *dir)
+{
+	char gen[600];
+	struct eir_store *s;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	snprintf(gen, sizeof(gen), "%s", eir_store_path(s));
+	eir_store_close(s);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	assert_int_equal(mdb_env_open(env, gen, 0, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, EIR_DBI_FIRST_SEEN, 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	raw_del(gen, EIR_DBI_META, EIR_META_COUNT_PREFIX "first_seen");
+}
+
+static void test_first_seen_old_database(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_writer *w;
+	struct eir_store *s;
+	struct eir_record got;
+	struct eir_meta m;
+	uint64_t l[1 + 2 * 8] = { 0 };
+	uint32_t t;
+
+	/* (One environment per database and process at a time, as LMDB
+	 * wants: a second one in the same process takes itself for the only
+	 * user and resets the reader table under the first.) */
+	fs_registry(dir, 1);
+	make_old(dir);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get(s, IMEI_A, &got), 0);
+	assert_int_equal(eir_store_get_first_seen(s, IMEI_A, &t), -ENOENT);
+	assert_int_equal(eir_store_walk_first_seen(s, 0, EIR_IMEI_MAX, fs_list_cb, l), 0);
+	assert_int_equal(l[0], 0);
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	assert_int_equal(eir_store_get_meta(s, &m), 0);
+	assert_int_equal(m.first_seen, 0);
+
+	/* A writer adds the sub-db to the generation in service; the open
+	 * reader finds it in a batch that begins a second later at most. The
+	 * writer is another process, as eir-sync is to eird. */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct eir_writer_opts o = { .mode = EIR_WRITE_UPDATE };
+		if (eir_writer_open(&w, dir, &o, NULL, 0) ||
+		    eir_writer_first_seen_min(w, IMEI_A, 1234) != EIR_FS_NEW || eir_writer_commit(w, NULL, 0))
+			_exit(1);
+		_exit(0);
+	}
+	int status, found = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (int i = 0; i < 40 && !found; i++) {
+		eir_store_end(s);
+		assert_int_equal(eir_store_begin(s), 0);
+		found = eir_store_get_first_seen(s, IMEI_A, &t) == 0;
+		if (!found)
+			usleep(100000);
+	}
+	assert_true(found);
+	assert_int_equal(t, 1234);
+	assert_int_equal(eir_store_reopen_count(s), 0);
+	assert_int_equal(eir_store_verify(s, NULL, NULL, 0), 0);
+	eir_store_close(s);
+
+	/* A replacement of an old database has nothing to carry and works. */
+	fs_registry(dir, 2);
+	make_old(dir);
+	fs_registry(dir, 3);
+	assert_int_equal(meta_of(dir).seq, 3);
+	assert_int_equal(fs_of(dir, IMEI_A), 0);
+	assert_int_equal(verify_of(dir), 0);
+	tmpdir_free(dir);
+}
+
+static void test_first_seen_verify(void **state)
+{
+	char *dir = tmpdir_new(), gen[600];
+	uint8_t key[8], bad3[3] = { 1, 2, 3 }, zero[4] = { 0 }, cnt[8];
+	struct eir_writer *w;
+	struct eir_store *s;
+	uint32_t t;
+
+	fs_registry(dir, 1);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_first_seen_min(w, IMEI_A, 1000);
+	eir_writer_first_seen_min(w, IMEI_C, 2000);
+	commit(w);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	snprintf(gen, sizeof(gen), "%s", eir_store_path(s));
+	eir_store_close(s);
+
+	/* A value of the wrong size and a zero time: two problems, and the
+	 * count (2) no longer matches the 4 entries. */
+	eir_u64_put(key, IMEI_B);
+	raw_put(gen, EIR_DBI_FIRST_SEEN, key, 8, bad3, sizeof(bad3));
+	eir_u64_put(key, IMEI_B + 1);
+	raw_put(gen, EIR_DBI_FIRST_SEEN, key, 8, zero, sizeof(zero));
+	assert_int_equal(verify_of(dir), 3);
+	assert_int_equal(eir_store_open(&s, dir, NULL, 0), 0);
+	assert_int_equal(eir_store_get_first_seen(s, IMEI_B, &t), -EBADMSG);
+	assert_int_equal(eir_store_get_first_seen(s, IMEI_B + 1, &t), -EBADMSG);
+	assert_int_equal(eir_store_get_first_seen(s, IMEI_A, &t), 0);
+	eir_store_close(s);
+	/* A key of the wrong size, a count that lies. */
+	raw_put(gen, EIR_DBI_FIRST_SEEN, "abc", 3, zero, sizeof(zero));
+	eir_u64_put(cnt, 4);
+	raw_put(gen, EIR_DBI_META, EIR_META_COUNT_PREFIX "first_seen", strlen(EIR_META_COUNT_PREFIX "first_seen"),
+		cnt, 8);
+	assert_int_equal(verify_of(dir), 4);
+
+	/* An update repairs a corrupt value it lowers... */
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	assert_int_equal(eir_writer_first_seen_min(w, IMEI_B, 3000), EIR_FS_EARLIER);
+	commit(w);
+	assert_int_equal(fs_of(dir, IMEI_B), 3000);
+	/* ...and a replacement carries only what is well formed, counted. */
+	fs_registry(dir, 2);
+	assert_int_equal(verify_of(dir), 0);
+	assert_int_equal(meta_of(dir).first_seen, 3);
+	assert_int_equal(fs_of(dir, IMEI_A), 1000);
+	assert_int_equal(fs_of(dir, IMEI_B), 3000);
+	assert_int_equal(fs_of(dir, IMEI_C), 2000);
+	tmpdir_free(dir);
+}
+
+/* One writer at a time: a first-seen update cannot start while a
+ * replacement is being built from a copy of the generation in service
+ * (it would write into the generation about to be replaced and be lost),
+ * nor a replacement while an update is open (its copy would miss it). */
+static void test_first_seen_and_replace_serialised(void **state)
+{
+	char *dir = tmpdir_new(), err[512];
+	struct eir_writer_opts upd = { .mode = EIR_WRITE_UPDATE }, rep = { .mode = EIR_WRITE_REPLACE };
+	struct eir_writer *w, *w2;
+
+	fs_registry(dir, 1);
+	w = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_first_seen_min(w, IMEI_A, 1000);
+	commit(w);
+
+	w = wopen(dir, EIR_WRITE_REPLACE);
+	eir_writer_put(w, IMEI_C, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	assert_int_equal(eir_writer_open(&w2, dir, &upd, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "another writer holds the database"));
+	commit(w);
+	/* The refused update, run again once the replacement is published. */
+	w2 = wopen(dir, EIR_WRITE_UPDATE);
+	eir_writer_first_seen_min(w2, IMEI_B, 2000);
+	assert_int_equal(eir_writer_open(&w, dir, &rep, err, sizeof(err)), -EBUSY);
+	commit(w2);
+	w = wopen(dir, EIR_WRITE_REPLACE);
+	eir_writer_put(w, IMEI_A, &(struct eir_record){ .status = EIR_STATUS_ACTIVE }, NULL, 0);
+	commit(w);
+	assert_int_equal(fs_of(dir, IMEI_A), 1000);
+	assert_int_equal(fs_of(dir, IMEI_B), 2000);
+	assert_int_equal(meta_of(dir).first_seen, 2);
+	assert_int_equal(verify_of(dir), 0);
+	tmpdir_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -766,6 +1151,11 @@ int main(void)
 		cmocka_unit_test(test_walk_returns_callback_value),
 		cmocka_unit_test(test_reader_never_sees_mixed_state),
 		cmocka_unit_test(test_reader_survives_map_growth),
+		cmocka_unit_test(test_first_seen_min),
+		cmocka_unit_test(test_first_seen_survives_replace),
+		cmocka_unit_test(test_first_seen_old_database),
+		cmocka_unit_test(test_first_seen_verify),
+		cmocka_unit_test(test_first_seen_and_replace_serialised),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
