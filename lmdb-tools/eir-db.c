@@ -284,6 +284,7 @@ static int cmd_stat(const struct opts *o)
 		printf("imeis-%s: %llu\n", eir_status_name(st), (unsigned long long)m.count[st]);
 	printf("ranges: %llu\n", (unsigned long long)m.ranges);
 	printf("paired-imeis: %llu\n", (unsigned long long)m.paired_imeis);
+	printf("first-seen: %llu\n", (unsigned long long)m.first_seen);
 	eir_store_close(s);
 	return EX_OK;
 }

@@ -114,6 +114,7 @@ expect_line "stat" "$out" "imeis-blocked: 2"
 expect_line "stat" "$out" "imeis-traveller: 2"
 expect_line "stat" "$out" "ranges: 2"
 expect_line "stat" "$out" "paired-imeis: 2"
+expect_line "stat" "$out" "first-seen: 0"
 expect_line "stat" "$out" "schema: 1"
 
 # dump: native rows, TAC rule written as a TAC, header and trailer.

@@ -139,6 +139,7 @@ iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 printf 'imei,first_seen\n%s,%s\n%s,%s\n# end rows=2\n' "$U5" "$(iso $((t0 - 40 * 86400)))" \
 	"$U6" "$(iso $((t0 - 35 * 86400)))" >"$work/first-seen.csv"
 "$SYNC" -q --db "$work/db" import "$work/first-seen.csv" && ok || bad "eir-sync import of a first-seen file"
+"$DB" --db "$work/db" stat | grep -qx "first-seen: 2" && ok || bad "eir-db stat: $("$DB" --db "$work/db" stat | grep first-seen)"
 got=$(s13 "$U5 - $A" "$U6 - $A" "$U2 - -" | tr '\n' ' ')
 [ "$got" = "1 1 2 " ] && ok || bad "after the first-seen import: '$got', want '1 1 2' (U5, U6 expired; U2 in grace)"
 settle
