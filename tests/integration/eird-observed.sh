@@ -55,7 +55,7 @@ start_eird() {
 		"$STAT" -s "$work/eird.sock" stats 2>/dev/null | grep -Eq '^peer0:host=asp-eir,addr=[^,]+,state=active$' && return
 		sleep 0.1
 	done
-	bad "eird's ASP is not active"
+	bad "eird's ASP is not active (osmo-stp $(kill -0 "$stp" 2>/dev/null && echo running || echo GONE)): $(tail -5 "$work/stp.log")"
 }
 # A clean stop: exit 0 (under the sanitizers, no report either).
 stop_eird() {
@@ -73,7 +73,10 @@ s13() {
 	timeout 60 "${fdmme[@]}" "$mme" eir.example.net "$work/q" 2>>"$work/fd.err" | awk 'NF == 3 {print $3}'
 }
 # map VERSION IMEI[:IMSI]...: equipmentStatus per query.
-map() { timeout 60 python3 "$SRC/tests/integration/map_ask.py" "$MSC" "$SPORT" "$@"; }
+map() {
+	timeout 60 python3 "$SRC/tests/integration/map_ask.py" "$MSC" "$SPORT" "$@" 2>>"$work/msc.err" ||
+		echo "map-msc failed (osmo-stp $(kill -0 "$stp" 2>/dev/null && echo running || echo GONE)): $(tail -3 "$work/msc.err")" >&2
+}
 val() { "$STAT" -s "$work/eird.sock" stats | sed -n "s/^$1:\(.*\)$/\1/p"; }
 # obs: the csv export of the whole store, one row per pair.
 obs() { "$DB" observed export --since 2000-01-01 --until 2100-01-01 --format csv --observed "$OBS"; }

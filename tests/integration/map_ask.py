@@ -41,7 +41,10 @@ def main():
     replies = [l for l in proc.stdout.splitlines() if l.startswith(("reply ", "none", "notice "))]
     for r in replies:
         print(status_of(r.split(" ")[3], version) if r.startswith("reply ") else r)
-    return 0 if proc.returncode == 0 and len(replies) == len(lines) else 1
+    if proc.returncode != 0 or len(replies) != len(lines):
+        sys.stderr.write(f"map-msc exit {proc.returncode}, {len(replies)} replies for {len(lines)}: {proc.stderr[-800:]}\n")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
