@@ -236,7 +236,7 @@ stop_eird
 # -- retention: 500 days on, every pair is past observed-retention 400
 cp "$work/normal.cfg" "$work/eird.cfg"
 start_eird +500d
-for _ in $(seq 50); do [ "$(obs | wc -l)" = 1 ] && break; sleep 0.2; done
+for _ in $(seq 50); do [ "$(obs | wc -l)" = 1 ] && [ "$(val observed_expired)" -ge 1000 ] && break; sleep 0.2; done
 [ "$(obs | wc -l)" = 1 ] && ok || bad "after 500 days $(($(obs | wc -l) - 1)) pairs remain, want 0"
 [ "$(val observed_expired)" -ge 1000 ] && ok || bad "observed_expired $(val observed_expired)"
 "$DB" observed get "$U1" --observed "$OBS" >/dev/null 2>&1
