@@ -193,3 +193,15 @@ void obs_table_first_put(struct obs_table *t, uint64_t imei, uint32_t first)
 	t->im[h] = (struct imei_slot){ .key = ~imei, .first = first };
 	t->im_n++;
 }
+
+size_t obs_table_first_count(const struct obs_table *t)
+{
+	return t->im_n;
+}
+
+void obs_table_first_merge(struct obs_table *dst, const struct obs_table *src)
+{
+	for (size_t i = 0; i <= src->im_mask; i++)
+		if (src->im[i].key)
+			obs_table_first_put(dst, ~src->im[i].key, src->im[i].first);
+}

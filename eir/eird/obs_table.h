@@ -30,3 +30,6 @@ const struct eir_obs *obs_table_entries(const struct obs_table *t, size_t *n);
 bool obs_table_first_get(const struct obs_table *t, uint64_t imei, uint32_t *first);
 /* Record one (the earlier wins); silently full at max IMEIs. */
 void obs_table_first_put(struct obs_table *t, uint64_t imei, uint32_t first);
+size_t obs_table_first_count(const struct obs_table *t);
+/* Every grace start of src into dst (the earlier wins). */
+void obs_table_first_merge(struct obs_table *dst, const struct obs_table *src);

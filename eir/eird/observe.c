@@ -1,21 +1,24 @@
 /* What eird was asked, recorded off the answer path (docs/observed.md).
  *
- * The answer path only touches memory: every query of an interval updates
- * its (IMEI, IMSI) entry in an in-memory table (first and last seen, count,
- * last verdict), bounded by `observed-queue` distinct pairs; a pair beyond
- * that is dropped and counted, never waited for. Every
- * `observed-batch-interval` the timer hands the table to a writer thread,
- * which merges it into the LMDB store in one transaction and then expires
- * a bounded step of old pairs, while a second table fills. A crash loses
- * at most the interval in memory.
+ * The answer path appends one record per query to a ring in memory (one
+ * producer, eird's main thread; one consumer, the writer thread): a
+ * sequential write of 40 octets, nothing looked up. A full ring drops the
+ * record and counts it, never waits. The writer thread drains the ring
+ * into its own table (one entry per (IMEI, IMSI): first and last seen,
+ * count, last verdict; at most `observed-queue` distinct pairs an
+ * interval), and every `observed-batch-interval` merges the table into the
+ * LMDB store in one transaction, then runs an expiry step now and then.
+ * A crash loses at most what was not committed yet: about one interval.
  *
  * The grace period asks when this node first saw an IMEI: the store
  * answers (a read transaction per loop turn, renewed like the registry's),
- * then the table being written, then the one filling. A written table is
- * recycled only after the read transaction was ended, so the next lookup
- * sees its commit: no sighting is ever missed in between. */
+ * else the grace periods the main thread started itself since the writer's
+ * last commit (kept per interval, each set dropped once the writer has
+ * committed past it and the read transaction was renewed), so that no
+ * sighting is missed in between. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,9 +35,12 @@
 
 #define EXPIRE_BUDGET 100000		/* pairs examined per expiry step */
 #define EXPIRE_EVERY_NS (10 * 1000000000ULL)	/* a step at most this often (the first at once) */
+#define IDLE_NS 2000000			/* the writer's nap when the ring is empty */
 #define STOP_WAIT_S 10			/* the last batch at a stop */
 #define REOPEN_REMIND_NS (15 * 60 * 1000000000ULL)
 #define NEAR_CAP 0.9
+#define FIRST_GENS 8			/* sets of grace starts awaiting a commit */
+#define FS_CACHE_SLOTS (1u << 18)	/* first sightings read from the store: 4 MiB */
 
 enum {
 	OC_RECORDED,
@@ -51,8 +57,8 @@ enum {
 };
 
 static const struct rate_ctr_desc obs_ctr_desc[OC_COUNT] = {
-	[OC_RECORDED] = { "observed:recorded", "Queries recorded in the observation batch" },
-	[OC_DROPPED] = { "observed:dropped", "Queries not recorded: the batch was full (observed-queue) or lost" },
+	[OC_RECORDED] = { "observed:recorded", "Queries recorded for the observation store" },
+	[OC_DROPPED] = { "observed:dropped", "Queries not recorded: the queue or the interval's batch was full, or a batch was lost" },
 	[OC_BATCHES] = { "observed:batches", "Batches written to the observation store" },
 	[OC_WRITTEN] = { "observed:written", "Pairs written (new or merged)" },
 	[OC_NEW_PAIRS] = { "observed:new-pairs", "(IMEI, IMSI) pairs seen for the first time" },
@@ -71,10 +77,29 @@ static const struct rate_ctr_group_desc obs_ctrg_desc = {
 	.ctr_desc = obs_ctr_desc,
 };
 
+/* One query as the ring carries it: 32 octets, two to a cache line. */
+struct rec {
+	uint64_t imei, imsi, msisdn;
+	uint32_t t;
+	uint8_t verdicts;		/* sent | decided << 2 | iface << 4 */
+	uint8_t branch;
+	uint8_t svn;
+	uint8_t spare;
+};
+_Static_assert(sizeof(struct rec) == 32, "two records to a cache line");
+
 /* What the writer reports, under the mutex. */
 struct wstats {
 	uint64_t batches, written, new_pairs, new_imeis, errors, full, expired, lost;
-	uint64_t last_us, max_us, last_pairs;
+	uint64_t last_us, max_us, last_pairs, table;
+};
+
+/* Grace periods this node started, recorded by ring position (a grace
+ * start is put before its record): a set is dropped once the writer
+ * committed everything before its end. */
+struct first_gen {
+	struct obs_table *t;
+	uint64_t end;			/* ring position when it was closed; 0: open */
 };
 
 static struct {
@@ -83,23 +108,38 @@ static struct {
 	struct eir_obs_db *db;		/* set by the main thread only */
 	bool in_read;			/* the main thread's read txn is open */
 	size_t max;			/* observed-queue */
-	struct obs_table *fill, *spare, *writing;
 	struct osmo_timer_list timer;
 	struct rate_ctr_group *ctrs;
 	uint64_t remind_at;
 	char last_err[512];
+	struct first_gen gens[FIRST_GENS];	/* [0] open, then older */
+	unsigned n_gens;
+	/* The store's answers to first-sighting lookups, direct-mapped: a
+	 * first sighting only ever moves earlier, and the cache is emptied
+	 * whenever the writer expires pairs (an IMEI forgotten and seen again
+	 * starts a new grace period). */
+	struct fs_slot {
+		uint64_t key;		/* ~IMEI; 0 = empty */
+		uint32_t first;
+	} *fs_cache;
+
+	/* The ring: head written by the main thread, tail by the writer;
+	 * records are published (head moved) once per loop turn. */
+	struct rec *ring;
+	uint64_t mask;
+	uint64_t next;			/* main thread: the next record's position */
+	_Atomic uint64_t head, tail;
+	_Atomic uint64_t committed;	/* every record before it is in the store */
 
 	pthread_t thread;
-	bool thread_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* job handed, job done, stop */
-	struct obs_table *job;		/* handed to the writer */
-	bool job_done;
+	pthread_mutex_t mu;		/* what follows */
 	bool stop;
+	bool stopped;			/* the writer has written its last batch */
 	struct eir_obs_db *wdb;		/* the writer's copy of db */
 	unsigned retention_days;	/* copies for the writer */
 	uint64_t max_pairs;
 	uint64_t stored_pairs;		/* the main thread's last eir_obs_stat */
+	unsigned interval_ms;
 	struct wstats ws, ws_seen;
 	/* The store's figures, read by the main thread (the read transaction
 	 * of the handle is the main thread's alone). */
@@ -117,8 +157,7 @@ static uint64_t mono_us(void)
 /* A bounded step of the sweep, when one is due: retention counts in days,
  * so a pass over a large store may take hours; the map-full path makes
  * room at once when it must. Writer thread only. */
-static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs,
-			uint64_t budget, uint64_t *expired)
+static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs, uint64_t *expired)
 {
 	static uint64_t next_ns;
 	time_t now = eir_now();
@@ -128,12 +167,35 @@ static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t
 	if (eird_now_ns() < next_ns)
 		return;
 	next_ns = eird_now_ns() + EXPIRE_EVERY_NS;
-	if (eir_obs_expire(db, cutoff < 0 ? 0 : (uint32_t)cutoff, max_pairs, budget, &n) >= 0)
+	if (eir_obs_expire(db, cutoff < 0 ? 0 : (uint32_t)cutoff, max_pairs, EXPIRE_BUDGET, &n) >= 0)
 		*expired += n;
 }
 
-static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned retention_days, uint64_t max_pairs,
-		      uint64_t stored_pairs, struct wstats *ws)
+/* One query into the interval's table; false when the table is full. */
+static bool fold(struct obs_table *t, const struct rec *r)
+{
+	bool is_new;
+	struct eir_obs *e = obs_table_upsert(t, r->imei, r->imsi, &is_new);
+
+	if (!e)
+		return false;
+	if (is_new)
+		e->first_seen = r->t;
+	if (r->t < e->first_seen)
+		e->first_seen = r->t;
+	if (is_new || r->t >= e->last_seen) {
+		e->last_seen = r->t;
+		e->verdict = r->verdicts & 3, e->would = (r->verdicts >> 2) & 3, e->branch = r->branch;
+		e->iface = (uint8_t)(r->verdicts >> 4), e->svn = r->svn;
+	}
+	if (r->msisdn)
+		e->msisdn = r->msisdn;
+	if (e->count < UINT32_MAX)
+		e->count++;
+	return true;
+}
+
+static void write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t stored_pairs, struct wstats *ws)
 {
 	struct eir_obs_merge_stats ms = { 0 };
 	uint64_t t0 = mono_us(), expired = 0;
@@ -141,6 +203,8 @@ static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned reten
 	const struct eir_obs *e = obs_table_entries(t, &n);
 	int rc;
 
+	if (!n)
+		return;
 	rc = eir_obs_merge(db, e, n, &ms);
 	if (rc == -ENOSPC) {
 		/* The map is full: make room from the least recently seen
@@ -168,7 +232,6 @@ static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned reten
 		ws->new_pairs += ms.new_pairs;
 		ws->new_imeis += ms.new_imeis;
 	}
-	expire_step(db, retention_days, max_pairs, EXPIRE_BUDGET, &expired);
 	ws->expired += expired;
 	ws->last_us = mono_us() - t0;
 	if (ws->last_us > ws->max_us)
@@ -176,46 +239,69 @@ static void write_job(struct obs_table *t, struct eir_obs_db *db, unsigned reten
 	ws->last_pairs = n;
 }
 
+/* Drain the ring into t; the records that find t full are lost. */
+static uint64_t drain(struct obs_table *t, uint64_t *lost)
+{
+	uint64_t tail = atomic_load_explicit(&O.tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&O.head, memory_order_acquire);
+
+	for (uint64_t i = tail; i < head; i++)
+		if (!fold(t, &O.ring[i & O.mask]))
+			(*lost)++;
+	atomic_store_explicit(&O.tail, head, memory_order_release);
+	return head;
+}
+
 static void *writer_main(void *arg)
 {
-	struct timespec until;
+	struct obs_table *t = obs_table_new(O.max);
+	uint64_t next_commit = eird_now_ns(), lost = 0, upto = 0;
+	bool stop = false;
 
-	pthread_mutex_lock(&O.mu);
-	while (!O.stop || O.job) {
-		if (O.job) {
-			struct obs_table *t = O.job;
-			struct eir_obs_db *db = O.wdb;
-			unsigned rd = O.retention_days;
-			uint64_t mp = O.max_pairs, sp = O.stored_pairs;
-			struct wstats ws = O.ws;
+	while (t) {
+		struct eir_obs_db *db;
+		struct wstats ws;
+		uint64_t now, sp, mp, expired = 0;
+		unsigned rd, interval;
 
-			pthread_mutex_unlock(&O.mu);
-			if (db)
-				write_job(t, db, rd, mp, sp, &ws);
-			else
+		upto = drain(t, &lost);
+		now = eird_now_ns();
+		pthread_mutex_lock(&O.mu);
+		stop = O.stop;
+		db = O.wdb, rd = O.retention_days, mp = O.max_pairs, sp = O.stored_pairs;
+		interval = O.interval_ms;
+		ws = O.ws;
+		pthread_mutex_unlock(&O.mu);
+		if (stop)
+			upto = drain(t, &lost);	/* what came in meanwhile */
+		if (now >= next_commit || stop) {
+			if (db) {
+				write_table(t, db, sp, &ws);
+				expire_step(db, rd, mp, &expired);
+			} else {
 				ws.lost += obs_table_count(t);
-			pthread_mutex_lock(&O.mu);
-			O.ws = ws;
-			O.job = NULL;
-			O.job_done = true;
-			pthread_cond_broadcast(&O.cv);
-			continue;
+			}
+			ws.expired += expired;
+			obs_table_clear(t);
+			atomic_store_explicit(&O.committed, upto, memory_order_release);
+			next_commit = now + (uint64_t)interval * 1000000ULL;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += 1;
-		if (pthread_cond_timedwait(&O.cv, &O.mu, &until) == ETIMEDOUT && O.wdb && !O.job && !O.stop) {
-			/* Quiet: expiry goes on without traffic. */
-			struct eir_obs_db *db = O.wdb;
-			unsigned rd = O.retention_days;
-			uint64_t mp = O.max_pairs, expired = 0;
-
-			pthread_mutex_unlock(&O.mu);
-			expire_step(db, rd, mp, EXPIRE_BUDGET, &expired);
-			pthread_mutex_lock(&O.mu);
-			O.ws.expired += expired;
+		ws.lost += lost;
+		lost = 0;
+		ws.table = obs_table_count(t);
+		pthread_mutex_lock(&O.mu);
+		O.ws = ws;
+		if (stop)
+			O.stopped = true;
+		pthread_mutex_unlock(&O.mu);
+		if (stop)
+			break;
+		if (atomic_load_explicit(&O.head, memory_order_acquire) == upto) {
+			struct timespec nap = { 0, IDLE_NS };
+			nanosleep(&nap, NULL);
 		}
 	}
-	pthread_mutex_unlock(&O.mu);
+	obs_table_free(t);
 	return arg;
 }
 
@@ -245,11 +331,20 @@ static void store_open(void)
 	LOGP(DOBS, LOGL_NOTICE, "observation store %s open\n", c->path);
 }
 
+/* The loop turn's records to the writer: one release of the head. */
+static void publish(void)
+{
+	if (O.next != atomic_load_explicit(&O.head, memory_order_relaxed))
+		atomic_store_explicit(&O.head, O.next, memory_order_release);
+}
+
 void eird_observe_batch_end(void)
 {
 	if (O.in_read)
 		eir_obs_end(O.db);
 	O.in_read = false;
+	if (O.on)
+		publish();
 }
 
 static void ctr_add(unsigned i, uint64_t n)
@@ -260,8 +355,8 @@ static void ctr_add(unsigned i, uint64_t n)
 
 static void alarms(const struct wstats *ws)
 {
+	static struct eird_ratelimit cap_rl, err_rl, lost_rl;
 	const struct eir_obs_stat *st = &O.st;
-	static struct eird_ratelimit cap_rl, err_rl;
 	uint64_t max_pairs = g_eird->cfg.observed.max_pairs;
 
 	if (O.st_ok && ((max_pairs && st->pairs >= NEAR_CAP * (double)max_pairs) ||
@@ -274,46 +369,73 @@ static void alarms(const struct wstats *ws)
 	if (ws->errors != O.ws_seen.errors && eird_ratelimit_due(&err_rl, 60 * 1000000000ULL, NULL))
 		LOGP(DOBS, LOGL_ERROR, "observation store: %llu batches could not be written\n",
 		     (unsigned long long)ws->errors);
+	if (ws->lost != O.ws_seen.lost && eird_ratelimit_due(&lost_rl, 60 * 1000000000ULL, NULL))
+		LOGP(DOBS, LOGL_ERROR, "observation batch full (observed-queue %zu distinct pairs per interval): "
+		     "%llu queries not recorded so far; raise observed-queue or shorten observed-batch-interval\n",
+		     O.max, (unsigned long long)ws->lost);
 }
 
+/* The writer commits every observed-batch-interval on its own; the main
+ * thread looks at least every half second. */
 static void schedule(void)
 {
-	unsigned ms = g_eird->cfg.observed.interval_ms;
+	unsigned ms = g_eird->cfg.observed.interval_ms < 500 ? g_eird->cfg.observed.interval_ms : 500;
 
 	osmo_timer_schedule(&O.timer, ms / 1000, (ms % 1000) * 1000);
 }
 
-/* Every interval: recycle the written table, hand over the filled one,
- * take the writer's figures. */
+/* Close the open set of grace starts at the ring's position and open a
+ * new one; drop the sets the writer has committed past. */
+static void rotate_gens(uint64_t committed)
+{
+	unsigned keep = 1;
+
+	for (unsigned i = 1; i < O.n_gens; i++) {
+		if (O.gens[i].end <= committed)
+			obs_table_free(O.gens[i].t);
+		else
+			O.gens[keep++] = O.gens[i];
+	}
+	O.n_gens = keep;
+	if (!obs_table_first_count(O.gens[0].t))
+		return;		/* nothing to close */
+	if (O.n_gens == FIRST_GENS) {
+		/* The writer is behind by more sets than are kept: the open
+		 * one joins the newest closed one, whose end moves on. */
+		obs_table_first_merge(O.gens[1].t, O.gens[0].t);
+		O.gens[1].end = O.next;
+		obs_table_clear(O.gens[0].t);
+		return;
+	}
+	struct obs_table *t = obs_table_new(O.max);
+	if (!t)
+		return;		/* out of memory: the open set goes on filling */
+	memmove(&O.gens[1], &O.gens[0], O.n_gens * sizeof(O.gens[0]));
+	O.gens[1].end = O.next;
+	O.gens[0] = (struct first_gen){ .t = t };
+	O.n_gens++;
+}
+
+/* The writer's figures, the store's, the grace sets. */
 static void timer_cb(void *data)
 {
+	uint64_t committed = atomic_load_explicit(&O.committed, memory_order_acquire);
 	struct wstats ws;
 
 	if (!O.db)
 		store_open();
-	/* The next lookup renews the read transaction, so it sees what the
-	 * writer committed before the table that held it is recycled. */
+	/* The next lookup renews the read transaction after the commits up
+	 * to `committed`: it sees them before their grace sets are dropped. */
 	eird_observe_batch_end();
 	if (O.db) {
 		O.st_ok = eir_obs_stat(O.db, &O.st) == 0;
 		eir_obs_end(O.db);
 	}
+	rotate_gens(committed);
 	pthread_mutex_lock(&O.mu);
 	O.retention_days = g_eird->cfg.observed.retention_days;
 	O.max_pairs = g_eird->cfg.observed.max_pairs;
 	O.stored_pairs = O.st_ok ? O.st.pairs : 0;
-	if (O.job_done) {
-		obs_table_clear(O.writing);
-		O.spare = O.writing;
-		O.writing = NULL;
-		O.job_done = false;
-	}
-	if (!O.writing && O.spare && obs_table_count(O.fill)) {
-		O.writing = O.job = O.fill;
-		O.fill = O.spare;
-		O.spare = NULL;
-		pthread_cond_broadcast(&O.cv);
-	}
 	ws = O.ws;
 	pthread_mutex_unlock(&O.mu);
 
@@ -324,19 +446,34 @@ static void timer_cb(void *data)
 	ctr_add(OC_WRITE_ERRORS, ws.errors - O.ws_seen.errors);
 	ctr_add(OC_MAP_FULL, ws.full - O.ws_seen.full);
 	ctr_add(OC_EXPIRED, ws.expired - O.ws_seen.expired);
+	if (ws.expired != O.ws_seen.expired)
+		memset(O.fs_cache, 0, FS_CACHE_SLOTS * sizeof(*O.fs_cache));
 	ctr_add(OC_DROPPED, ws.lost - O.ws_seen.lost);
 	alarms(&ws);
 	O.ws_seen = ws;
 	schedule();
 }
 
+static inline struct fs_slot *fs_slot_of(uint64_t imei)
+{
+	uint64_t h = imei * 0x9e3779b97f4a7c15ULL;
+
+	return &O.fs_cache[(h >> 40) & (FS_CACHE_SLOTS - 1)];
+}
+
 int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 {
+	struct fs_slot *slot;
 	struct eir_obs_imei oi;
 	int rc;
 
 	if (!O.on)
 		return -ENOENT;
+	slot = fs_slot_of(imei);
+	if (slot->key == ~imei) {
+		*first = slot->first;
+		return 0;
+	}
 	if (O.db) {
 		if (!O.in_read && eir_obs_begin(O.db) == 0)
 			O.in_read = true;
@@ -344,21 +481,22 @@ int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 			rc = eir_obs_get_imei(O.db, imei, &oi);
 			if (rc == 0) {
 				*first = oi.first_seen;
+				*slot = (struct fs_slot){ .key = ~imei, .first = oi.first_seen };
 				return 0;
 			}
 			if (rc != -ENOENT)
 				ctr_add(OC_LOOKUP_ERRORS, 1);
 		}
 	}
-	if (O.writing && obs_table_first_get(O.writing, imei, first))
-		return 0;
-	if (obs_table_first_get(O.fill, imei, first))
-		return 0;
+	/* Newest first: an older set holds the earlier start. */
+	for (unsigned i = O.n_gens; i-- > 0;)
+		if (obs_table_first_get(O.gens[i].t, imei, first))
+			return 0;
 	return -ENOENT;
 }
 
-/* A query the interval's batch has no room for: counted, and said at
- * once (then at most once a minute, with the count since). */
+/* A query the queue has no room for: counted, and said at once (then at
+ * most once a minute, with the count since). */
 static void dropped(void)
 {
 	static struct eird_ratelimit rl;
@@ -366,41 +504,36 @@ static void dropped(void)
 
 	rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_DROPPED));
 	if (eird_ratelimit_due(&rl, 60 * 1000000000ULL, &skipped))
-		LOGP(DOBS, LOGL_ERROR, "observation batch full (observed-queue %zu distinct pairs per interval): "
-		     "queries not recorded (%llu more since the last report); raise observed-queue or shorten "
-		     "observed-batch-interval\n", O.max, (unsigned long long)skipped);
+		LOGP(DOBS, LOGL_ERROR, "observation queue full (observed-queue %zu queries): queries not recorded "
+		     "(%llu more since the last report); the writer is behind: raise observed-queue, look at the "
+		     "disk (observed_last_batch_us)\n", O.max, (unsigned long long)skipped);
 }
 
 void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct eir_result *res)
 {
-	struct eir_obs *e;
+	uint64_t tail;
+	struct rec r;
 	uint32_t now;
-	bool is_new;
 
 	if (!O.on)
 		return;
 	now = (uint32_t)eir_now();
-	e = obs_table_upsert(O.fill, q->imei.key, q->imsi, &is_new);
-	if (!e) {
+	/* A grace period that starts now: later lookups find it here until
+	 * the store has it. */
+	if (res->grace && res->first_sighting)
+		obs_table_first_put(O.gens[0].t, q->imei.key, now);
+	tail = atomic_load_explicit(&O.tail, memory_order_acquire);
+	if (O.next - tail > O.mask) {
 		dropped();
 		return;
 	}
-	if (is_new)
-		e->first_seen = now;
-	e->last_seen = now;
-	if (e->count < UINT32_MAX)
-		e->count++;
-	e->verdict = (uint8_t)res->verdict;
-	e->would = (uint8_t)res->decided;
-	e->branch = (uint8_t)res->branch;
-	e->iface = (uint8_t)(EIR_OBS_IF_S13 + iface);
-	e->svn = q->imei.svn >= 0 ? (uint8_t)q->imei.svn : 0xff;
-	if (q->msisdn)
-		e->msisdn = q->msisdn;
-	/* A grace period that starts now: later lookups of this interval
-	 * find it here. */
-	if (res->grace && res->first_sighting)
-		obs_table_first_put(O.fill, q->imei.key, now);
+	r = (struct rec){
+		.imei = q->imei.key, .imsi = q->imsi, .msisdn = q->msisdn, .t = now,
+		.verdicts = (uint8_t)((res->verdict & 3) | (res->decided & 3) << 2 | (EIR_OBS_IF_S13 + iface) << 4),
+		.branch = (uint8_t)res->branch, .svn = q->imei.svn >= 0 ? (uint8_t)q->imei.svn : 0xff,
+	};
+	O.ring[O.next & O.mask] = r;
+	O.next++;
 	if (g_eird->cfg.counting)
 		rate_ctr_inc(rate_ctr_group_get_ctr(O.ctrs, OC_RECORDED));
 }
@@ -408,7 +541,7 @@ void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct
 int eird_observe_start(void *ctx)
 {
 	const struct eird_observed_cfg *c = &g_eird->cfg.observed;
-	pthread_condattr_t ca;
+	uint64_t cap = 1024;
 
 	if (!c->path) {
 		LOGP(DOBS, LOGL_NOTICE, "no observed-db: queries are not recorded\n");
@@ -417,82 +550,74 @@ int eird_observe_start(void *ctx)
 	O.ctx = ctx;
 	O.max = c->queue;
 	(void)eir_now();	/* its offset read before the writer thread can ask */
-	O.fill = obs_table_new(O.max);
-	O.spare = obs_table_new(O.max);
-	if (!O.fill || !O.spare) {
-		LOGP(DOBS, LOGL_ERROR, "observation tables: out of memory\n");
+	while (cap < c->queue)
+		cap <<= 1;
+	O.ring = aligned_alloc(64, cap * sizeof(*O.ring));
+	O.mask = cap - 1;
+	O.gens[0] = (struct first_gen){ .t = obs_table_new(O.max) };
+	O.n_gens = 1;
+	O.fs_cache = calloc(FS_CACHE_SLOTS, sizeof(*O.fs_cache));
+	if (!O.ring || !O.gens[0].t || !O.fs_cache) {
+		LOGP(DOBS, LOGL_ERROR, "observation queue of %zu queries: out of memory\n", O.max);
 		return -ENOMEM;
 	}
 	O.ctrs = rate_ctr_group_alloc(ctx, &obs_ctrg_desc, 0);
 	O.retention_days = c->retention_days;
 	O.max_pairs = c->max_pairs;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&O.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	O.interval_ms = c->interval_ms;
 	store_open();
 	if (pthread_create(&O.thread, NULL, writer_main, NULL)) {
 		LOGP(DOBS, LOGL_ERROR, "cannot start the observation writer\n");
 		return -EAGAIN;
 	}
 	pthread_setname_np(O.thread, "eird-observe");	/* for top -H and taskset */
-	O.thread_started = true;
 	O.on = true;
 	osmo_timer_setup(&O.timer, timer_cb, NULL);
 	schedule();
 	return 0;
 }
 
-/* Wait (bounded) until the writer has no job. */
-static bool wait_idle(void)
-{
-	struct timespec until;
-	bool ok = true;
-
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += STOP_WAIT_S;
-	while (O.job && ok)
-		ok = pthread_cond_timedwait(&O.cv, &O.mu, &until) != ETIMEDOUT;
-	return !O.job;
-}
-
 void eird_observe_stop(void)
 {
-	uint64_t pending;
+	uint64_t pending, waited_ms = 0;
+	bool stopped = false;
 
 	if (!O.on)
 		return;
 	osmo_timer_del(&O.timer);
 	eird_observe_batch_end();
-	pending = obs_table_count(O.fill);
+	publish();
+	pending = atomic_load(&O.head) - atomic_load(&O.committed);
 	pthread_mutex_lock(&O.mu);
-	/* The last interval goes to the store before eird ends. */
-	if (wait_idle() && obs_table_count(O.fill)) {
-		O.job = O.fill;
-		pthread_cond_broadcast(&O.cv);
-		wait_idle();
-	}
-	if (O.job) {
-		pthread_mutex_unlock(&O.mu);
-		LOGP(DOBS, LOGL_ERROR, "observation store: the last batch (%llu pairs) was not written within %d s\n",
-		     (unsigned long long)pending, STOP_WAIT_S);
-		/* The thread is left to the process's exit. */
-		return;
-	}
 	O.stop = true;
-	pthread_cond_broadcast(&O.cv);
 	pthread_mutex_unlock(&O.mu);
+	/* The last records go to the store before eird ends. */
+	while (!stopped && waited_ms < STOP_WAIT_S * 1000) {
+		struct timespec nap = { 0, 10000000 };
+		nanosleep(&nap, NULL);
+		waited_ms += 10;
+		pthread_mutex_lock(&O.mu);
+		stopped = O.stopped;
+		pthread_mutex_unlock(&O.mu);
+	}
+	if (!stopped) {
+		LOGP(DOBS, LOGL_ERROR, "observation store: the last %llu queries were not written within %d s\n",
+		     (unsigned long long)pending, STOP_WAIT_S);
+		return;	/* the thread is left to the process's exit */
+	}
 	pthread_join(O.thread, NULL);
 	O.on = false;
 	if (O.db)
 		eir_obs_close(O.db);
 	O.db = O.wdb = NULL;
-	if (O.writing != O.fill)
-		obs_table_free(O.writing);
-	obs_table_free(O.fill);
-	obs_table_free(O.spare);
-	O.fill = O.spare = O.writing = NULL;
-	LOGP(DOBS, LOGL_NOTICE, "observation store closed (%llu pairs of the last interval written)\n",
+	for (unsigned i = 0; i < O.n_gens; i++)
+		obs_table_free(O.gens[i].t);
+	O.n_gens = 0;
+	free(O.ring);
+	O.ring = NULL;
+	free(O.fs_cache);
+	O.fs_cache = NULL;
+	LOGP(DOBS, LOGL_NOTICE, "observation store closed (%llu queries of the last interval written)\n",
 	     (unsigned long long)pending);
 }
 
@@ -514,7 +639,7 @@ void eird_observe_state(struct eird_observe_state *st)
 	ws = O.ws;
 	pthread_mutex_unlock(&O.mu);
 	st->up = O.db != NULL;
-	st->pending = obs_table_count(O.fill);
+	st->pending = atomic_load(&O.head) - atomic_load(&O.tail) + ws.table;
 	st->max_pairs = g_eird->cfg.observed.max_pairs;
 	st->last_batch_us = ws.last_us;
 	st->max_batch_us = ws.max_us;

@@ -96,8 +96,22 @@ static void test_first(void **state)
 	for (uint32_t i = 0; i < 2000; i++)
 		obs_table_first_put(t, 10000 + i, 1);
 	assert_false(obs_table_first_get(t, 10000 + 1999, &f));
+	assert_int_equal(obs_table_first_count(t), 4001 + 999);
+	/* A merge keeps the earlier of both. */
+	struct obs_table *u = obs_table_new(5000);
+	obs_table_first_put(u, 99999999999998ULL, 3);
+	obs_table_first_put(u, 0, 1000);
+	obs_table_first_merge(u, t);
+	assert_true(obs_table_first_get(u, 99999999999998ULL, &f));
+	assert_int_equal(f, 3);
+	assert_true(obs_table_first_get(u, 0, &f));
+	assert_int_equal(f, 77);
+	assert_true(obs_table_first_get(u, 99999999999999ULL - 4000, &f));
+	assert_int_equal(f, 5000);
+	obs_table_free(u);
 	obs_table_clear(t);
 	assert_false(obs_table_first_get(t, 0, &f));
+	assert_int_equal(obs_table_first_count(t), 0);
 	obs_table_free(t);
 }
 

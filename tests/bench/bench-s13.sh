@@ -45,6 +45,10 @@ eird_rates=() fd_rates=() nocount_rates=() other_rates=() noobs_rates=() eird_p9
 EIRD=$B/eir/eird/eird
 # The observation writer beside eir-bench on CPU 1, eird's answers on CPU 0.
 pin_writer() {
+	# The thread starts after the listeners: wait for it (not without observed-db).
+	if grep -q '^ observed-db ' "$2"; then
+		for _ in $(seq 100); do grep -qx eird-observe /proc/"$1"/task/*/comm 2>/dev/null && break; sleep 0.02; done
+	fi
 	for t in /proc/"$1"/task/*; do
 		[ "$(cat "$t/comm" 2>/dev/null)" = eird-observe ] && taskset -p -c 1 "${t##*/}" >/dev/null
 	done
@@ -57,7 +61,7 @@ run_eird() {
 	rm -rf "$W/observed"
 	taskset -c 0 "$EIRD" -c "$cfg" >"$W/eird.log" 2>&1 & p=$!; pids+=("$p")
 	wait_port "$EPORT"
-	pin_writer "$p"
+	pin_writer "$p" "$cfg"
 	out=$(run "$name" "$EPORT" "$@"); echo "$out"
 	rate=$(sed -n 's/.*answers\/s: \([0-9]*\).*/\1/p' <<<"$out")
 	p99=$(sed -n 's/.*latency us: p50 [0-9]*, p99 \([0-9]*\).*/\1/p' <<<"$out")
