@@ -371,7 +371,7 @@ static void add_observed(struct metrics *l)
 	if (g)
 		add_counters(l, "observed", g);
 	add_int(l, "observed", "observed_pending", "eir_observed_pending_pairs",
-		"Pairs of the current interval, not yet written.", MT_GAUGE, (int64_t)st.pending);
+		"Queries queued and pairs of the current interval, not yet written.", MT_GAUGE, (int64_t)st.pending);
 	add_int(l, "observed", "observed_pairs", "eir_observed_pairs", "Pairs in the observation store.", MT_GAUGE,
 		(int64_t)st.pairs);
 	add_int(l, "observed", "observed_imeis", "eir_observed_imeis", "IMEIs in the observation store.", MT_GAUGE,

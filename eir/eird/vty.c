@@ -153,7 +153,7 @@ DEFUN(cfg_eir_observed_interval, cfg_eir_observed_interval_cmd, "observed-batch-
 }
 
 DEFUN(cfg_eir_observed_queue, cfg_eir_observed_queue_cmd, "observed-queue <1000-100000000>",
-      "Distinct pairs held per interval; beyond, new pairs are dropped and counted (applies at restart)\n"
+      "Queries waiting for the writer and distinct pairs per interval; beyond, dropped and counted (applies at restart)\n"
       "Pairs (default 1000000)\n")
 {
 	eird_cfg_target()->observed.queue = (unsigned)atoi(argv[0]);
