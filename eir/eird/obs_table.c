@@ -205,3 +205,11 @@ void obs_table_first_merge(struct obs_table *dst, const struct obs_table *src)
 		if (src->im[i].key)
 			obs_table_first_put(dst, ~src->im[i].key, src->im[i].first);
 }
+
+void obs_table_first_foreach(const struct obs_table *t, void (*fn)(void *ctx, uint64_t imei, uint32_t first),
+			     void *ctx)
+{
+	for (size_t i = 0; i <= t->im_mask; i++)
+		if (t->im[i].key)
+			fn(ctx, ~t->im[i].key, t->im[i].first);
+}

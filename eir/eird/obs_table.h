@@ -31,5 +31,8 @@ bool obs_table_first_get(const struct obs_table *t, uint64_t imei, uint32_t *fir
 /* Record one (the earlier wins); silently full at max IMEIs. */
 void obs_table_first_put(struct obs_table *t, uint64_t imei, uint32_t first);
 size_t obs_table_first_count(const struct obs_table *t);
+/* Call fn for every grace start. */
+void obs_table_first_foreach(const struct obs_table *t, void (*fn)(void *ctx, uint64_t imei, uint32_t first),
+			     void *ctx);
 /* Every grace start of src into dst (the earlier wins). */
 void obs_table_first_merge(struct obs_table *dst, const struct obs_table *src);

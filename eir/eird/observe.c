@@ -2,7 +2,7 @@
  *
  * The answer path appends one record per query to a ring in memory (one
  * producer, eird's main thread; one consumer, the writer thread): a
- * sequential write of 40 octets, nothing looked up. A full ring drops the
+ * sequential write of 32 octets, nothing looked up. A full ring drops the
  * record and counts it, never waits. The writer thread drains the ring
  * into its own table (one entry per (IMEI, IMSI): first and last seen,
  * count, last verdict; at most `observed-queue` distinct pairs an
@@ -25,6 +25,7 @@
 
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/stats.h>
+#include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
@@ -91,6 +92,7 @@ _Static_assert(sizeof(struct rec) == 32, "two records to a cache line");
 /* What the writer reports, under the mutex. */
 struct wstats {
 	uint64_t batches, written, new_pairs, new_imeis, errors, full, expired, lost;
+	uint64_t table_full;			/* of lost: the interval's table was full */
 	uint64_t last_us, max_us, last_pairs, table;
 };
 
@@ -105,6 +107,8 @@ struct first_gen {
 static struct {
 	bool on;
 	void *ctx;
+	char *path;			/* observed-db as at start (the VTY may change the config's) */
+	uint64_t map_bytes;
 	struct eir_obs_db *db;		/* set by the main thread only */
 	bool in_read;			/* the main thread's read txn is open */
 	size_t max;			/* observed-queue */
@@ -139,6 +143,7 @@ static struct {
 	unsigned retention_days;	/* copies for the writer */
 	uint64_t max_pairs;
 	uint64_t stored_pairs;		/* the main thread's last eir_obs_stat */
+	uint32_t stored_oldest;
 	unsigned interval_ms;
 	struct wstats ws, ws_seen;
 	/* The store's figures, read by the main thread (the read transaction
@@ -195,7 +200,9 @@ static bool fold(struct obs_table *t, const struct rec *r)
 	return true;
 }
 
-static void write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t stored_pairs, struct wstats *ws)
+/* Merge the interval's table; true when it is in the store. */
+static bool write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t stored_pairs, uint32_t oldest,
+			struct wstats *ws)
 {
 	struct eir_obs_merge_stats ms = { 0 };
 	uint64_t t0 = mono_us(), expired = 0;
@@ -204,17 +211,23 @@ static void write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t sto
 	int rc;
 
 	if (!n)
-		return;
+		return true;
 	rc = eir_obs_merge(db, e, n, &ms);
 	if (rc == -ENOSPC) {
 		/* The map is full: make room from the least recently seen
-		 * tenth, then try once more. */
+		 * (the oldest tenth of the time span, or the tenth of the
+		 * pairs the cap's histogram finds), at most ten steps, then
+		 * try once more. */
 		ws->full++;
 		if (stored_pairs) {
 			uint64_t keep = stored_pairs - stored_pairs / 10;
-			for (int i = 0; i < 1000; i++) {
+			uint32_t now = (uint32_t)eir_now(), cut = 0;
+
+			if (oldest && oldest < now)
+				cut = oldest + (now - oldest) / 10;
+			for (int i = 0; i < 10; i++) {
 				uint64_t gone = 0;
-				int r = eir_obs_expire(db, 0, keep, EXPIRE_BUDGET, &gone);
+				int r = eir_obs_expire(db, cut, keep, EXPIRE_BUDGET, &gone);
 				expired += gone;
 				if (r != 0)
 					break;
@@ -237,6 +250,7 @@ static void write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t sto
 	if (ws->last_us > ws->max_us)
 		ws->max_us = ws->last_us;
 	ws->last_pairs = n;
+	return rc == 0;
 }
 
 /* Drain the ring into t; the records that find t full are lost. */
@@ -255,7 +269,7 @@ static uint64_t drain(struct obs_table *t, uint64_t *lost)
 static void *writer_main(void *arg)
 {
 	struct obs_table *t = obs_table_new(O.max);
-	uint64_t next_commit = eird_now_ns(), lost = 0, upto = 0;
+	uint64_t next_commit = eird_now_ns(), lost = 0, upto = 0, interval_lost = 0;
 	bool stop = false;
 
 	while (t) {
@@ -263,27 +277,36 @@ static void *writer_main(void *arg)
 		struct wstats ws;
 		uint64_t now, sp, mp, expired = 0;
 		unsigned rd, interval;
+		uint32_t so;
 
 		upto = drain(t, &lost);
 		now = eird_now_ns();
 		pthread_mutex_lock(&O.mu);
 		stop = O.stop;
-		db = O.wdb, rd = O.retention_days, mp = O.max_pairs, sp = O.stored_pairs;
+		db = O.wdb, rd = O.retention_days, mp = O.max_pairs, sp = O.stored_pairs, so = O.stored_oldest;
 		interval = O.interval_ms;
 		ws = O.ws;
 		pthread_mutex_unlock(&O.mu);
 		if (stop)
 			upto = drain(t, &lost);	/* what came in meanwhile */
+		interval_lost += lost;
+		ws.table_full += lost;
 		if (now >= next_commit || stop) {
+			bool stored = false;
+
 			if (db) {
-				write_table(t, db, sp, &ws);
+				stored = write_table(t, db, sp, so, &ws);
 				expire_step(db, rd, mp, &expired);
 			} else {
 				ws.lost += obs_table_count(t);
 			}
 			ws.expired += expired;
 			obs_table_clear(t);
-			atomic_store_explicit(&O.committed, upto, memory_order_release);
+			/* Only a whole interval in the store lets the main thread
+			 * forget the grace starts before upto. */
+			if (stored && !interval_lost)
+				atomic_store_explicit(&O.committed, upto, memory_order_release);
+			interval_lost = 0;
 			next_commit = now + (uint64_t)interval * 1000000ULL;
 		}
 		ws.lost += lost;
@@ -309,16 +332,15 @@ static void *writer_main(void *arg)
 
 static void store_open(void)
 {
-	const struct eird_observed_cfg *c = &g_eird->cfg.observed;
 	char err[512];
 	int rc;
 
-	rc = eir_obs_open(&O.db, c->path, true, (uint64_t)c->max_size_mb << 20, err, sizeof(err));
+	rc = eir_obs_open(&O.db, O.path, true, O.map_bytes, err, sizeof(err));
 	if (rc) {
 		O.db = NULL;
 		if (strcmp(err, O.last_err) || eird_now_ns() >= O.remind_at) {
 			LOGP(DOBS, LOGL_ERROR, "observation store %s: %s; nothing is recorded until it opens (grace "
-			     "periods count from imported first sightings meanwhile)\n", c->path, err);
+			     "periods count from imported first sightings meanwhile)\n", O.path, err);
 			snprintf(O.last_err, sizeof(O.last_err), "%s", err);
 			O.remind_at = eird_now_ns() + REOPEN_REMIND_NS;
 		}
@@ -328,7 +350,7 @@ static void store_open(void)
 	pthread_mutex_lock(&O.mu);
 	O.wdb = O.db;
 	pthread_mutex_unlock(&O.mu);
-	LOGP(DOBS, LOGL_NOTICE, "observation store %s open\n", c->path);
+	LOGP(DOBS, LOGL_NOTICE, "observation store %s open\n", O.path);
 }
 
 /* The loop turn's records to the writer: one release of the head. */
@@ -367,12 +389,13 @@ static void alarms(const struct wstats *ws)
 		     (unsigned long long)st->pairs, (unsigned long long)max_pairs,
 		     (unsigned long long)st->used_bytes, (unsigned long long)st->map_bytes);
 	if (ws->errors != O.ws_seen.errors && eird_ratelimit_due(&err_rl, 60 * 1000000000ULL, NULL))
-		LOGP(DOBS, LOGL_ERROR, "observation store: %llu batches could not be written\n",
-		     (unsigned long long)ws->errors);
-	if (ws->lost != O.ws_seen.lost && eird_ratelimit_due(&lost_rl, 60 * 1000000000ULL, NULL))
+		LOGP(DOBS, LOGL_ERROR, "observation store %s: %llu batches could not be written (disk, or "
+		     "observed-max-size: see observed_map_full); their grace starts are kept in memory\n",
+		     O.path, (unsigned long long)ws->errors);
+	if (ws->table_full != O.ws_seen.table_full && eird_ratelimit_due(&lost_rl, 60 * 1000000000ULL, NULL))
 		LOGP(DOBS, LOGL_ERROR, "observation batch full (observed-queue %zu distinct pairs per interval): "
 		     "%llu queries not recorded so far; raise observed-queue or shorten observed-batch-interval\n",
-		     O.max, (unsigned long long)ws->lost);
+		     O.max, (unsigned long long)ws->table_full);
 }
 
 /* The writer commits every observed-batch-interval on its own; the main
@@ -384,6 +407,17 @@ static void schedule(void)
 	osmo_timer_schedule(&O.timer, ms / 1000, (ms % 1000) * 1000);
 }
 
+/* A committed set's grace start that the store does not have (its record
+ * was dropped, or its batch could not be written) stays in memory, in the
+ * open set: it is never forgotten while the store cannot keep it. */
+static void keep_unstored(void *ctx, uint64_t imei, uint32_t first)
+{
+	struct eir_obs_imei oi;
+
+	if (!O.db || eir_obs_get_imei(O.db, imei, &oi) != 0)
+		obs_table_first_put(O.gens[0].t, imei, first);
+}
+
 /* Close the open set of grace starts at the ring's position and open a
  * new one; drop the sets the writer has committed past. */
 static void rotate_gens(uint64_t committed)
@@ -391,12 +425,16 @@ static void rotate_gens(uint64_t committed)
 	unsigned keep = 1;
 
 	for (unsigned i = 1; i < O.n_gens; i++) {
-		if (O.gens[i].end <= committed)
+		if (O.gens[i].end <= committed) {
+			obs_table_first_foreach(O.gens[i].t, keep_unstored, NULL);
 			obs_table_free(O.gens[i].t);
-		else
+		} else {
 			O.gens[keep++] = O.gens[i];
+		}
 	}
 	O.n_gens = keep;
+	if (O.db)
+		eir_obs_end(O.db);
 	if (!obs_table_first_count(O.gens[0].t))
 		return;		/* nothing to close */
 	if (O.n_gens == FIRST_GENS) {
@@ -436,6 +474,7 @@ static void timer_cb(void *data)
 	O.retention_days = g_eird->cfg.observed.retention_days;
 	O.max_pairs = g_eird->cfg.observed.max_pairs;
 	O.stored_pairs = O.st_ok ? O.st.pairs : 0;
+	O.stored_oldest = O.st_ok ? O.st.oldest_seen : 0;
 	ws = O.ws;
 	pthread_mutex_unlock(&O.mu);
 
@@ -488,7 +527,7 @@ int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 				ctr_add(OC_LOOKUP_ERRORS, 1);
 		}
 	}
-	/* Newest first: an older set holds the earlier start. */
+	/* Oldest first: an older set holds the earlier start. */
 	for (unsigned i = O.n_gens; i-- > 0;)
 		if (obs_table_first_get(O.gens[i].t, imei, first))
 			return 0;
@@ -549,6 +588,8 @@ int eird_observe_start(void *ctx)
 	}
 	O.ctx = ctx;
 	O.max = c->queue;
+	O.path = talloc_strdup(ctx, c->path);
+	O.map_bytes = (uint64_t)c->max_size_mb << 20;
 	(void)eir_now();	/* its offset read before the writer thread can ask */
 	while (cap < c->queue)
 		cap <<= 1;
@@ -632,7 +673,7 @@ void eird_observe_state(struct eird_observe_state *st)
 
 	memset(st, 0, sizeof(*st));
 	st->on = O.on;
-	st->path = g_eird->cfg.observed.path;
+	st->path = O.path ? O.path : g_eird->cfg.observed.path;
 	if (!O.on)
 		return;
 	pthread_mutex_lock(&O.mu);

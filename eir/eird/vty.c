@@ -57,6 +57,15 @@ void eird_cfg_defaults(struct eird_cfg *c, void *ctx)
 	};
 }
 
+/* A policy command typed on the telnet VTY is in force at once (at start
+ * and on SIGHUP the whole file is applied at its end). */
+static int policy_changed(void)
+{
+	if (!eird_cfg_checking())
+		eird_policy_apply();
+	return CMD_SUCCESS;
+}
+
 DEFUN(cfg_eir, cfg_eir_cmd, "eir", "Configure the Equipment Identity Register\n")
 {
 	vty->node = EIR_NODE;
@@ -182,7 +191,7 @@ DEFUN(cfg_policy_outcome, cfg_policy_outcome_cmd,
 		vty_out(vty, "%% cannot set %s to %s%s", argv[0], argv[1], VTY_NEWLINE);
 		return CMD_WARNING;
 	}
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 #define GRACE_HELP "Greylisted for a grace period from the IMEI's first sighting, then another verdict\n" \
@@ -205,7 +214,7 @@ DEFUN(cfg_policy_grace, cfg_policy_grace_cmd, "(unknown-imei|registered) grace <
 
 	if (eir_policy_set(&eird_cfg_target()->policy, argv[0], grace_words(buf, sizeof(buf), argc, argv, 1)))
 		return CMD_WARNING;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 DEFUN(cfg_policy_grace_then, cfg_policy_grace_then_cmd,
@@ -216,7 +225,7 @@ DEFUN(cfg_policy_grace_then, cfg_policy_grace_then_cmd,
 
 	if (eir_policy_set(&eird_cfg_target()->policy, argv[0], grace_words(buf, sizeof(buf), argc, argv, 1)))
 		return CMD_WARNING;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 #define MODE_HELP "Enforce the verdicts, or only watch what they would be\n" \
@@ -225,7 +234,7 @@ DEFUN(cfg_policy_grace_then, cfg_policy_grace_then_cmd,
 DEFUN(cfg_policy_mode, cfg_policy_mode_cmd, "mode (enforce|monitor)", MODE_HELP)
 {
 	eir_policy_set(&eird_cfg_target()->policy, "mode", argv[0]);
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 DEFUN(cfg_policy_tz, cfg_policy_tz_cmd, "time-zone ZONE",
@@ -237,7 +246,7 @@ DEFUN(cfg_policy_tz, cfg_policy_tz_cmd, "time-zone ZONE",
 			VTY_NEWLINE);
 		return CMD_WARNING;
 	}
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 /* ------------------------------------------------ per-interface policy */
@@ -281,7 +290,7 @@ DEFUN(cfg_ifp_mode, cfg_ifp_mode_cmd, "mode (enforce|monitor)",
 	if (!p)
 		return CMD_WARNING;
 	p->mode = !strcmp(argv[0], "monitor") ? EIR_MODE_MONITOR : EIR_MODE_ENFORCE;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 DEFUN(cfg_ifp_no_mode, cfg_ifp_no_mode_cmd, "no mode",
@@ -292,7 +301,7 @@ DEFUN(cfg_ifp_no_mode, cfg_ifp_no_mode_cmd, "no mode",
 	if (!p)
 		return CMD_WARNING;
 	p->mode = -1;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 DEFUN(cfg_ifp_unknown, cfg_ifp_unknown_cmd, "unknown-imei " VERDICTS,
@@ -304,7 +313,7 @@ DEFUN(cfg_ifp_unknown, cfg_ifp_unknown_cmd, "unknown-imei " VERDICTS,
 		return CMD_WARNING;
 	p->unknown_imei = eir_verdict_from_name(argv[0]);
 	p->unknown_grace.days = 0;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 static int ifp_grace(struct vty *vty, int argc, const char **argv)
@@ -320,7 +329,7 @@ static int ifp_grace(struct vty *vty, int argc, const char **argv)
 		return CMD_WARNING;
 	p->unknown_imei = tmp.unknown_imei;
 	p->unknown_grace = tmp.unknown_grace;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 DEFUN(cfg_ifp_unknown_grace, cfg_ifp_unknown_grace_cmd, "unknown-imei grace <1-3650>",
@@ -346,7 +355,7 @@ DEFUN(cfg_ifp_no_unknown, cfg_ifp_no_unknown_cmd, "no unknown-imei",
 		return CMD_WARNING;
 	p->unknown_imei = -1;
 	p->unknown_grace.days = 0;
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 static int config_write_none(struct vty *vty)
@@ -396,7 +405,7 @@ DEFUN(cfg_policy_check_digit, cfg_policy_check_digit_cmd, "check-digit (strict|s
       "The check digit, or the spare 0 of MAP and NAS\n" "Accept any 15th digit\n")
 {
 	eir_policy_set(&eird_cfg_target()->policy, "check-digit", argv[0]);
-	return CMD_SUCCESS;
+	return policy_changed();
 }
 
 static void write_policy_line(void *ctx, const char *key, const char *value)

@@ -432,7 +432,7 @@ static int load(const char *path, struct eir_policy *pol, char *err, size_t errs
 {
 	struct eir_policy p;
 	char line[512];
-	bool has_node = false, in_node = false, is_cfg = false;
+	bool has_node = false, in_node = false, is_cfg = false, in_eir = false;
 	int node_indent = 0, lineno = 0, rc = 0;
 	FILE *f = fopen(path, "r");
 
@@ -441,12 +441,20 @@ static int load(const char *path, struct eir_policy *pol, char *err, size_t errs
 		return -errno;
 	}
 	eir_policy_defaults(&p);
+	/* Only the policy node of the eir block: the ones under diameter,
+	 * map and n5g are an interface's overrides. */
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "!#\n")] = '\0';
-		is_cfg |= !strcmp(line, "eir") || !strncmp(line, "eir ", 4);
-		if (!strcmp(trim(line), "policy"))
+		bool top = line[0] && line[0] != ' ' && line[0] != '\t';
+
+		if (top)
+			in_eir = !strcmp(trim(line), "eir");
+		is_cfg |= in_eir;
+		/* policy under eir, or a file that is a policy node itself */
+		if ((in_eir || top) && !strcmp(trim(line), "policy"))
 			has_node = true;
 	}
+	in_eir = false;
 	rewind(f);
 	/* An eird.cfg (it has the `eir` node) without a policy node: the
 	 * defaults; a file of bare `key value` lines: those. */
@@ -462,7 +470,9 @@ static int load(const char *path, struct eir_policy *pol, char *err, size_t errs
 		if (!*s)
 			continue;
 		if (has_node) {
-			if (!strcmp(s, "policy")) {
+			if (indent == 0)
+				in_eir = !strcmp(s, "eir");
+			if ((indent == 0 || in_eir) && !strcmp(s, "policy")) {
 				in_node = true, node_indent = indent;
 				continue;
 			}

@@ -28,6 +28,8 @@
 #define I_RANGE      86000000123456ULL	/* inside TAC 86000000 (blocked) */
 #define I_RANGE_REG  86000001000500ULL	/* inside a registered range */
 #define I_NONE       99000000000000ULL
+#define I_IMPORTED   99000000000001ULL	/* unknown, with an imported first sighting */
+#define IMPORTED_AT  (1800007200u - 40 * 86400)
 
 struct fixture {
 	char *dir;
@@ -62,6 +64,7 @@ static int setup(void **state)
 	put(w, I_EXEMPT, EIR_STATUS_EXEMPT, 0, EIR_REC_LOCKED, &f->imsi_paired, 1);
 	put(w, I_PAIRED_BLK, EIR_STATUS_BLOCKED, 0, 0, &f->imsi_paired, 1);
 	put(w, I_LOCKED, EIR_STATUS_ACTIVE, 0, EIR_REC_LOCKED, &f->imsi_paired, 1);
+	assert_true(eir_writer_first_seen_min(w, I_IMPORTED, IMPORTED_AT) >= 0);
 	eir_writer_put_range(w, 86000000000000ULL, 86000000999999ULL,
 			     &(struct eir_record){ .status = EIR_STATUS_BLOCKED,
 						   .reason = eir_writer_reason(w, "counterfeit") });
@@ -356,6 +359,37 @@ static void test_grace_boundaries(void **state)
 	assert_int_equal(own.asked, 0);
 }
 
+/* The earlier of the caller's and the imported first sighting counts. */
+static void test_grace_imported(void **state)
+{
+	struct fixture *f = *state;
+	struct sightings own = { .imei = I_IMPORTED, .first = FIRST };
+	struct eir_policy p;
+	struct eir_result r;
+
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_set(&p, "unknown-imei", "grace 30 then blacklisted"), 0);
+	/* Seen here today, imported 40 days ago: over. */
+	r = check_at(f, &p, I_IMPORTED, 0, &own, FIRST);
+	assert_int_equal(r.verdict, EIR_BLACKLISTED);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	assert_int_equal(r.first_seen, IMPORTED_AT);
+	assert_false(r.first_sighting);
+	/* Only imported: the same. */
+	r = check_at(f, &p, I_IMPORTED, 0, NULL, FIRST);
+	assert_int_equal(r.first_seen, IMPORTED_AT);
+	assert_int_equal(r.branch, EIR_BR_GRACE_EXPIRED);
+	/* Seen here earlier than the import says: the own one. */
+	own.first = IMPORTED_AT - 5 * DAY;
+	r = check_at(f, &p, I_IMPORTED, 0, &own, FIRST);
+	assert_int_equal(r.first_seen, IMPORTED_AT - 5 * DAY);
+	/* 29 days after the imported one: still in grace. */
+	own.first = FIRST;
+	r = check_at(f, &p, I_IMPORTED, 0, &own, (int64_t)IMPORTED_AT + 29 * DAY);
+	assert_int_equal(r.verdict, EIR_GREYLISTED);
+	assert_int_equal(r.branch, EIR_BR_UNKNOWN);
+}
+
 static void test_grace_time_zone(void **state)
 {
 	struct fixture *f = *state;
@@ -532,6 +566,19 @@ static void test_load_grace(void **state)
 	assert_int_equal(p.unknown_grace.days, 30);
 	assert_int_equal(p.registered_grace.days, 5);
 	assert_int_equal(p.tz_offset, 12600);
+	/* The interfaces' policy nodes are overrides, not the policy. */
+	write_file(path, "eir\n policy\n  unknown-imei grace 30 then blacklisted\n"
+			 "diameter\n peer mme1\n policy\n  mode monitor\n"
+			 "n5g\n listen 127.0.0.1 8080\n policy\n  unknown-imei unknown\n");
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.mode, EIR_MODE_ENFORCE);
+	assert_int_equal(p.unknown_imei, EIR_GREYLISTED);
+	assert_int_equal(p.unknown_grace.days, 30);
+	write_file(path, "diameter\n policy\n  mode monitor\neir\n database /x\n");
+	eir_policy_defaults(&p);
+	assert_int_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.mode, EIR_MODE_ENFORCE);
 	write_file(path, "eir\n policy\n  unknown-imei grace 30 then maybe\n");
 	assert_int_not_equal(eir_policy_load(path, &p, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, ":3: bad value 'grace 30 then maybe' for 'unknown-imei'"));
@@ -546,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_policy_words),
 		cmocka_unit_test(test_load_cfg),
 		cmocka_unit_test(test_grace_boundaries),
+		cmocka_unit_test(test_grace_imported),
 		cmocka_unit_test(test_grace_time_zone),
 		cmocka_unit_test(test_grace_registered_and_exempt),
 		cmocka_unit_test(test_monitor_mode),
