@@ -514,8 +514,12 @@ int eird_observe_first_seen(void *ctx, uint64_t imei, uint32_t *first)
 		return 0;
 	}
 	if (O.db) {
-		if (!O.in_read && eir_obs_begin(O.db) == 0)
-			O.in_read = true;
+		if (!O.in_read) {
+			if (eir_obs_begin(O.db) == 0)
+				O.in_read = true;
+			else
+				ctr_add(OC_LOOKUP_ERRORS, 1);
+		}
 		if (O.in_read) {
 			rc = eir_obs_get_imei(O.db, imei, &oi);
 			if (rc == 0) {
