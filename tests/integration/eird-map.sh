@@ -37,14 +37,15 @@ eird_cfg "$work/eird.cfg" "$work/db" "$DPORT" "$VPORT" "s|  unknown-imei greylis
 stp_cfg "$work/osmo-stp.cfg" "$SPORT"
 
 # Capture before anything connects, so the whole exchange is on record.
-tshark -i lo -f "tcp port $SPORT" -w "$work/map.pcap" -q >/dev/null 2>"$work/tshark.log" &
+# (9>&-: no child keeps the osmo-stp turn's lock after the test.)
+tshark -i lo -f "tcp port $SPORT" -w "$work/map.pcap" -q >/dev/null 2>"$work/tshark.log" 9>&- &
 cap=$!
 for _ in $(seq 50); do grep -q "Capturing on" "$work/tshark.log" 2>/dev/null && break; sleep 0.1; done
 
-osmo-stp -c "$work/osmo-stp.cfg" >"$work/stp.log" 2>&1 &
+osmo-stp -c "$work/osmo-stp.cfg" >"$work/stp.log" 2>&1 9>&- &
 stp=$!
 wait_port "$SPORT" || { echo "FAIL: osmo-stp does not listen"; cat "$work/stp.log"; exit 1; }
-"$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 &
+"$EIRD" -c "$work/eird.cfg" >"$work/eird.log" 2>&1 9>&- &
 pid=$!
 wait_port "$DPORT" || { echo "FAIL: eird does not start"; cat "$work/eird.log"; exit 1; }
 # The ASP towards the STP is up once the stats socket says so.
