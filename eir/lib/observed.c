@@ -35,6 +35,7 @@
 
 #include <lmdb.h>
 
+#include "lmdb_util.h"
 #include "observed.h"
 #include "record.h"
 
@@ -93,59 +94,6 @@ struct eir_obs_db {
 };
 
 /* ------------------------------------------------------------- helpers */
-
-static int obs_errno(int rc)
-{
-	switch (rc) {
-	case MDB_SUCCESS:
-		return 0;
-	case MDB_NOTFOUND:
-		return -ENOENT;
-	case MDB_KEYEXIST:
-		return -EEXIST;
-	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
-	case MDB_PAGE_FULL:
-	case MDB_CURSOR_FULL:
-	case MDB_DBS_FULL:
-		return -ENOSPC;
-	case MDB_MAP_RESIZED:
-	case MDB_READERS_FULL:
-		return -EAGAIN;
-	case MDB_INVALID:
-	case MDB_VERSION_MISMATCH:
-	case MDB_INCOMPATIBLE:
-		return -EPROTO;
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_BAD_VALSIZE:
-		return -EBADMSG;
-	case MDB_BAD_TXN:
-	case MDB_BAD_RSLOT:
-	case MDB_BAD_DBI:
-		return -EINVAL;
-	default:
-		return rc > 0 ? -rc : -EIO;
-	}
-}
-
-static void seterr(char *buf, size_t sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *buf, size_t sz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !sz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sz, fmt, ap);
-	va_end(ap);
-}
-
-static inline MDB_val val_of(const void *p, size_t n)
-{
-	return (MDB_val){ .mv_size = n, .mv_data = (void *)p };
-}
 
 static void u32_put(uint8_t *p, uint32_t v)
 {
@@ -258,14 +206,14 @@ static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *key, MDB_val *d)
 {
 	MDB_val k = val_of(key, strlen(key));
 
-	return obs_errno(mdb_get(txn, dbi, &k, d));
+	return lmdb_errno(mdb_get(txn, dbi, &k, d));
 }
 
 static int meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *p, size_t n)
 {
 	MDB_val k = val_of(key, strlen(key)), d = val_of(p, n);
 
-	return obs_errno(mdb_put(txn, dbi, &k, &d, 0));
+	return lmdb_errno(mdb_put(txn, dbi, &k, &d, 0));
 }
 
 static int meta_del(MDB_txn *txn, MDB_dbi dbi, const char *key)
@@ -273,7 +221,7 @@ static int meta_del(MDB_txn *txn, MDB_dbi dbi, const char *key)
 	MDB_val k = val_of(key, strlen(key));
 	int rc = mdb_del(txn, dbi, &k, NULL);
 
-	return rc == MDB_NOTFOUND ? 0 : obs_errno(rc);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_errno(rc);
 }
 
 /* A u64 meta value; 0 when absent. */
@@ -365,7 +313,7 @@ static int hist_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const struct his
 	int rc = mdb_put(txn, dbi, &k, &d, MDB_RESERVE);
 
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	p = d.mv_data;
 	u32_put(p, h->base);
 	u32_put(p + 4, HIST_DAYS);
@@ -441,7 +389,7 @@ static int open_dbis(struct eir_obs_db *db, MDB_txn *txn, unsigned flags)
 static int create_store(struct eir_obs_db *db, MDB_txn *txn)
 {
 	struct seen s = { 0, 0, UINT32_MAX };
-	int rc = obs_errno(open_dbis(db, txn, MDB_CREATE));
+	int rc = lmdb_errno(open_dbis(db, txn, MDB_CREATE));
 
 	if (!rc)
 		rc = meta_put_u64(txn, db->meta, META_SCHEMA, EIR_OBS_SCHEMA_VERSION);
@@ -469,7 +417,7 @@ static int attach(struct eir_obs_db *db, char *err, size_t errsz)
 
 	if (rc) {
 		seterr(err, errsz, "%s: cannot begin a transaction: %s", db->dir, mdb_strerror(rc));
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	}
 	rc = open_dbis(db, txn, 0);
 	if (rc == MDB_NOTFOUND) {
@@ -479,7 +427,7 @@ static int attach(struct eir_obs_db *db, char *err, size_t errsz)
 		if (!rc)
 			rc = mdb_stat(txn, main_dbi, &ms);
 		if (rc) {
-			rc = obs_errno(rc);
+			rc = lmdb_errno(rc);
 			seterr(err, errsz, "%s: %s", db->dir, strerror(-rc));
 		} else if (ms.ms_entries) {
 			rc = -EPROTO;
@@ -494,7 +442,7 @@ static int attach(struct eir_obs_db *db, char *err, size_t errsz)
 				       db->dir, strerror(-rc));
 		}
 	} else if (rc) {
-		rc = obs_errno(rc);
+		rc = lmdb_errno(rc);
 		seterr(err, errsz, "%s: %s", db->dir, strerror(-rc));
 	}
 	if (rc)
@@ -516,7 +464,7 @@ static int attach(struct eir_obs_db *db, char *err, size_t errsz)
 	rc = mdb_txn_commit(txn);
 	if (rc) {
 		seterr(err, errsz, "%s: cannot commit: %s", db->dir, mdb_strerror(rc));
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	}
 	return 0;
 fail:
@@ -571,13 +519,13 @@ int eir_obs_open(struct eir_obs_db **out, const char *dir, bool writable,
 		rc = mdb_env_set_mapsize(db->env, map_bytes ? map_bytes : DEFAULT_MAP);
 	if (rc) {
 		seterr(err, errsz, "%s: %s", dir, mdb_strerror(rc));
-		rc = obs_errno(rc);
+		rc = lmdb_errno(rc);
 		goto fail;
 	}
 	rc = mdb_env_open(db->env, dir, flags, FILE_MODE);
 	if (rc) {
 		seterr(err, errsz, "%s: cannot open the observation store: %s", dir, mdb_strerror(rc));
-		rc = obs_errno(rc);
+		rc = lmdb_errno(rc);
 		goto fail;
 	}
 	rc = attach(db, err, errsz);
@@ -632,7 +580,7 @@ static int rtxn_start(struct eir_obs_db *db)
 		break;
 	}
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	db->rtxn_live = true;
 	return 0;
 }
@@ -665,7 +613,7 @@ int eir_obs_get_imei(struct eir_obs_db *db, uint64_t imei, struct eir_obs_imei *
 		return rc;
 	eir_u64_put(kb, imei);
 	rc = mdb_get(db->rtxn, db->imei, &k, &d);
-	return rc ? obs_errno(rc) : imei_decode(imei, &d, out);
+	return rc ? lmdb_errno(rc) : imei_decode(imei, &d, out);
 }
 
 int eir_obs_get_pair(struct eir_obs_db *db, uint64_t imei, uint64_t imsi, struct eir_obs *out)
@@ -678,7 +626,7 @@ int eir_obs_get_pair(struct eir_obs_db *db, uint64_t imei, uint64_t imsi, struct
 		return rc;
 	key_put(kb, imei, imsi);
 	rc = mdb_get(db->rtxn, db->pair, &k, &d);
-	return rc ? obs_errno(rc) : pair_decode(&k, &d, out);
+	return rc ? lmdb_errno(rc) : pair_decode(&k, &d, out);
 }
 
 /* Pairs in key order from (imei, imsi_from) while the IMEI is imei (or to
@@ -695,7 +643,7 @@ static int walk_pair_keys(struct eir_obs_db *db, uint64_t imei, bool all,
 		return rc;
 	mrc = mdb_cursor_open(db->rtxn, db->pair, &c);
 	if (mrc)
-		return obs_errno(mrc);
+		return lmdb_errno(mrc);
 	key_put(kb, all ? 0 : imei, 0);
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); !mrc;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
@@ -712,7 +660,7 @@ static int walk_pair_keys(struct eir_obs_db *db, uint64_t imei, bool all,
 		if (rc)
 			goto out;
 	}
-	rc = mrc && mrc != MDB_NOTFOUND ? obs_errno(mrc) : 0;
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -741,7 +689,7 @@ int eir_obs_walk_imsi(struct eir_obs_db *db, uint64_t imsi, eir_obs_cb cb, void 
 		return 0;	/* IMSI 0 is not indexed */
 	mrc = mdb_cursor_open(db->rtxn, db->imsi, &c);
 	if (mrc)
-		return obs_errno(mrc);
+		return lmdb_errno(mrc);
 	key_put(kb, imsi, 0);
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); !mrc;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
@@ -756,14 +704,14 @@ int eir_obs_walk_imsi(struct eir_obs_db *db, uint64_t imsi, eir_obs_cb cb, void 
 		key_put(pb, eir_u64_get((const uint8_t *)k.mv_data + 8), imsi);
 		mrc = mdb_get(db->rtxn, db->pair, &pk, &pd);
 		/* One snapshot: an index entry without its pair is damage. */
-		rc = mrc ? (mrc == MDB_NOTFOUND ? -EBADMSG : obs_errno(mrc)) : pair_decode(&pk, &pd, &o);
+		rc = mrc ? (mrc == MDB_NOTFOUND ? -EBADMSG : lmdb_errno(mrc)) : pair_decode(&pk, &pd, &o);
 		if (rc)
 			goto out;
 		rc = cb(ctx, &o);
 		if (rc)
 			goto out;
 	}
-	rc = mrc && mrc != MDB_NOTFOUND ? obs_errno(mrc) : 0;
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -779,7 +727,7 @@ int eir_obs_walk_imeis(struct eir_obs_db *db, uint32_t since, uint32_t until, ei
 		return rc;
 	mrc = mdb_cursor_open(db->rtxn, db->imei, &c);
 	if (mrc)
-		return obs_errno(mrc);
+		return lmdb_errno(mrc);
 	for (mrc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !mrc;
 	     mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
 		struct eir_obs_imei i;
@@ -793,7 +741,7 @@ int eir_obs_walk_imeis(struct eir_obs_db *db, uint32_t since, uint32_t until, ei
 		if (rc)
 			goto out;
 	}
-	rc = mrc && mrc != MDB_NOTFOUND ? obs_errno(mrc) : 0;
+	rc = mrc && mrc != MDB_NOTFOUND ? lmdb_errno(mrc) : 0;
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -821,12 +769,12 @@ int eir_obs_stat(struct eir_obs_db *db, struct eir_obs_stat *st)
 	memset(st, 0, sizeof(*st));
 	rc = mdb_env_stat(db->env, &ms);
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	psize = ms.ms_psize;
 	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
 		rc = mdb_stat(db->rtxn, trees[i], &ms);
 		if (rc)
-			return obs_errno(rc);
+			return lmdb_errno(rc);
 		pages += tree_pages(&ms);
 		if (trees[i] == db->pair)
 			st->pairs = ms.ms_entries;
@@ -836,7 +784,7 @@ int eir_obs_stat(struct eir_obs_db *db, struct eir_obs_stat *st)
 	st->used_bytes = pages * psize;
 	rc = mdb_env_info(db->env, &ei);
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	st->map_bytes = ei.me_mapsize;
 	snprintf(path, sizeof(path), "%s/" DATA_FILE, db->dir);
 	st->file_bytes = stat(path, &fst) == 0 ? (uint64_t)fst.st_size : 0;
@@ -940,14 +888,14 @@ static int merge_pair(MDB_cursor *pc, const struct eir_obs *e, bool *added)
 	rc = mdb_cursor_put(pc, &k, &d, MDB_NOOVERWRITE);
 	*added = rc == 0;
 	if (rc != MDB_KEYEXIST)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	rc = pair_decode(&k, &d, &s);
 	if (rc)
 		return rc;
 	obs_fold(&s, e);
 	pair_encode(&s, vb);
 	d = val_of(vb, PAIR_SIZE);
-	return obs_errno(mdb_cursor_put(pc, &k, &d, MDB_CURRENT));
+	return lmdb_errno(mdb_cursor_put(pc, &k, &d, MDB_CURRENT));
 }
 
 /* The IMEI's entry after its pairs in the batch: first/last/new pairs. */
@@ -964,7 +912,7 @@ static int merge_imei(MDB_cursor *ic, uint64_t imei, uint32_t first, uint32_t la
 	rc = mdb_cursor_put(ic, &k, &d, MDB_NOOVERWRITE);
 	*is_new = rc == 0;
 	if (rc != MDB_KEYEXIST)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	rc = imei_decode(imei, &d, &i);
 	if (rc)
 		return rc;
@@ -973,7 +921,7 @@ static int merge_imei(MDB_cursor *ic, uint64_t imei, uint32_t first, uint32_t la
 	i.pairs = add_sat(i.pairs, added);
 	imei_encode(&i, vb);
 	d = val_of(vb, IMEI_SIZE);
-	return obs_errno(mdb_cursor_put(ic, &k, &d, MDB_CURRENT));
+	return lmdb_errno(mdb_cursor_put(ic, &k, &d, MDB_CURRENT));
 }
 
 /* Does the index hold an entry of imsi (cursor c on the index)? */
@@ -988,7 +936,7 @@ static int index_has_imsi(MDB_cursor *c, uint64_t imsi)
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	return k.mv_size == KEY_SIZE && eir_u64_get(k.mv_data) == imsi;
 }
 
@@ -1003,7 +951,7 @@ static int merge_index(MDB_txn *txn, MDB_dbi dbi, struct sort_key *keys, struct 
 	int rc = mdb_cursor_open(txn, dbi, &c);
 
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	if (n && !(keys = radix_sort(keys, tmp, n))) {
 		mdb_cursor_close(c);
 		return -ENOMEM;
@@ -1019,7 +967,7 @@ static int merge_index(MDB_txn *txn, MDB_dbi dbi, struct sort_key *keys, struct 
 		key_put(kb, keys[i].hi, keys[i].lo);
 		k = val_of(kb, KEY_SIZE);
 		rc = mdb_cursor_put(c, &k, &d, MDB_NOOVERWRITE);
-		rc = rc == MDB_KEYEXIST ? 0 : obs_errno(rc);
+		rc = rc == MDB_KEYEXIST ? 0 : lmdb_errno(rc);
 	}
 	mdb_cursor_close(c);
 	return rc < 0 ? rc : 0;
@@ -1060,7 +1008,7 @@ static int merge_txn(struct eir_obs_db *db, MDB_txn *txn, struct eir_obs *b, siz
 
 	if (!rc)
 		rc = mdb_cursor_open(txn, db->imei, &ic);
-	rc = obs_errno(rc);
+	rc = lmdb_errno(rc);
 	if (!rc)
 		rc = seen_get(txn, db->meta, &seen);
 	for (size_t i = 0; i < n && !rc;) {
@@ -1138,14 +1086,14 @@ int eir_obs_merge(struct eir_obs_db *db, const struct eir_obs *batch, size_t n,
 	n = sort_batch(batch, n, b, keys, tmp);
 	if (!n)
 		goto out;
-	rc = obs_errno(mdb_txn_begin(db->env, NULL, 0, &txn));
+	rc = lmdb_errno(mdb_txn_begin(db->env, NULL, 0, &txn));
 	if (!rc) {
 		/* keys is free again: it takes the index entries. */
 		rc = merge_txn(db, txn, b, n, keys, tmp, &local);
 		if (rc)
 			mdb_txn_abort(txn);
 		else
-			rc = obs_errno(mdb_txn_commit(txn));
+			rc = lmdb_errno(mdb_txn_commit(txn));
 	}
 out:
 	free(b);
@@ -1169,12 +1117,12 @@ static int expire_pair(struct eir_obs_db *db, MDB_txn *txn, MDB_cursor *pc, MDB_
 	int rc = mdb_cursor_del(pc, 0);
 
 	if (rc)
-		return obs_errno(rc);
+		return lmdb_errno(rc);
 	if (o->imsi) {
 		key_put(kb, o->imsi, o->imei);
 		rc = mdb_del(txn, db->imsi, &k, NULL);
 		if (rc && rc != MDB_NOTFOUND)
-			return obs_errno(rc);
+			return lmdb_errno(rc);
 		rc = index_has_imsi(xc, o->imsi);
 		if (rc < 0)
 			return rc;
@@ -1184,16 +1132,16 @@ static int expire_pair(struct eir_obs_db *db, MDB_txn *txn, MDB_cursor *pc, MDB_
 	eir_u64_put(ib, o->imei);
 	rc = mdb_get(txn, db->imei, &ik, &d);
 	if (rc)
-		return rc == MDB_NOTFOUND ? 0 : obs_errno(rc);
+		return rc == MDB_NOTFOUND ? 0 : lmdb_errno(rc);
 	rc = imei_decode(o->imei, &d, &i);
 	if (rc)
 		return rc;
 	if (i.pairs <= 1)
-		return obs_errno(mdb_del(txn, db->imei, &ik, NULL));
+		return lmdb_errno(mdb_del(txn, db->imei, &ik, NULL));
 	i.pairs--;
 	imei_encode(&i, vb);
 	d = val_of(vb, IMEI_SIZE);
-	return obs_errno(mdb_put(txn, db->imei, &ik, &d, 0));
+	return lmdb_errno(mdb_put(txn, db->imei, &ik, &d, 0));
 }
 
 /* The pass's state from the meta: where it stands, its histogram so far,
@@ -1296,7 +1244,7 @@ static int expire_txn(struct eir_obs_db *db, MDB_txn *txn, uint32_t cutoff, uint
 		return -ENOMEM;
 	rc = sweep_load(db, txn, s);
 	if (!rc)
-		rc = obs_errno(mdb_stat(txn, db->pair, &ms));
+		rc = lmdb_errno(mdb_stat(txn, db->pair, &ms));
 	if (rc)
 		goto out;
 	if (!s->running) {
@@ -1316,9 +1264,9 @@ static int expire_txn(struct eir_obs_db *db, MDB_txn *txn, uint32_t cutoff, uint
 	}
 	cut = max32(cutoff, max_pairs ? s->cap_cut : 0);
 
-	rc = obs_errno(mdb_cursor_open(txn, db->pair, &pc));
+	rc = lmdb_errno(mdb_cursor_open(txn, db->pair, &pc));
 	if (!rc)
-		rc = obs_errno(mdb_cursor_open(txn, db->imsi, &xc));
+		rc = lmdb_errno(mdb_cursor_open(txn, db->imsi, &xc));
 	if (rc)
 		goto out;
 	k = val_of(s->pos, KEY_SIZE);
@@ -1349,12 +1297,12 @@ static int expire_txn(struct eir_obs_db *db, MDB_txn *txn, uint32_t cutoff, uint
 		s->seen.pass_min = min32(s->seen.pass_min, o.last_seen);
 	}
 	if (mrc && mrc != MDB_NOTFOUND) {
-		rc = obs_errno(mrc);
+		rc = lmdb_errno(mrc);
 		goto out;
 	}
 	ended = mrc == MDB_NOTFOUND;
 	s->expired += *expired;
-	rc = obs_errno(mdb_stat(txn, db->pair, &ms));
+	rc = lmdb_errno(mdb_stat(txn, db->pair, &ms));
 	if (rc)
 		goto out;
 	if (!ms.ms_entries) {
@@ -1390,7 +1338,7 @@ int eir_obs_expire(struct eir_obs_db *db, uint32_t cutoff, uint64_t max_pairs,
 		return -EBADF;
 	if (!budget)
 		return -EINVAL;
-	rc = obs_errno(mdb_txn_begin(db->env, NULL, 0, &txn));
+	rc = lmdb_errno(mdb_txn_begin(db->env, NULL, 0, &txn));
 	if (rc)
 		return rc;
 	rc = expire_txn(db, txn, cutoff, max_pairs, budget, &n);
@@ -1399,7 +1347,7 @@ int eir_obs_expire(struct eir_obs_db *db, uint32_t cutoff, uint64_t max_pairs,
 		return rc;
 	}
 	ended = rc;
-	rc = obs_errno(mdb_txn_commit(txn));
+	rc = lmdb_errno(mdb_txn_commit(txn));
 	if (rc)
 		return rc;
 	if (expired)

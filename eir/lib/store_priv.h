@@ -11,6 +11,7 @@
 
 #include <lmdb.h>
 
+#include "lmdb_util.h"
 #include "store.h"
 
 #define CURRENT_LINK   "current"
@@ -22,11 +23,6 @@
  * Readers that do not know it ignore it: the schema version stays (the
  * key, EIR_META_HISTORY, is in record.h with the others). */
 #define HISTORY_LINE   (64 + EIR_SOURCE_MAX)
-
-static inline MDB_val val_of(const void *p, size_t n)
-{
-	return (MDB_val){ .mv_size = n, .mv_data = (void *)p };
-}
 
 struct dbis {
 	MDB_dbi imei, range, pair, meta, first_seen;
@@ -63,9 +59,6 @@ struct eir_store {
 };
 
 /* store_lmdb.c: the LMDB layer and the meta format. */
-int lmdb_errno(int rc);
-void seterr(char *buf, size_t sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 int open_env(MDB_env **env, const char *path, unsigned flags, uint64_t map_size);
 /* The four registry sub-dbs must exist unless create; first_seen is
  * opened when it exists (d->have_first_seen), created with create. */
