@@ -284,5 +284,24 @@ for _ in $(seq 50); do [ "$(obs | wc -l)" = 1 ] && [ "$(val observed_expired)" -
 "$DB" observed get "$U1" --observed "$OBS" >/dev/null 2>&1
 [ $? -eq 1 ] && ok || bad "$U1 still observed after 500 days"
 stop_eird
+
+# -- a store that cannot be opened (its parent is a file): eird answers,
+# says so, and keeps the grace periods it starts in memory: the second
+# query of a new IMEI, intervals later, is no new first sighting.
+sed -e "s|^ observed-db .*| observed-db $work/full.csv/observed|" -e 's|^  mode monitor|  mode enforce|' \
+	"$work/normal.cfg" >"$work/eird.cfg"
+start_eird
+U8=99000000000088
+[ "$(s13 "$U8 - $A")" = 2 ] && ok || bad "U8 without a store: not greylisted"
+sleep 0.5
+[ "$(s13 "$U8 - $C")" = 2 ] && ok || bad "U8 again without a store: not greylisted"
+[ "$(val observed_state)" = unavailable ] && ok || bad "observed_state $(val observed_state), want unavailable"
+[ "$(val grace_first_sightings)" = 1 ] && ok || bad "grace_first_sightings $(val grace_first_sightings), want 1: the grace start was forgotten"
+grep -q "observation store $work/full.csv/observed: " "$work/eird.log" && ok || bad "the unavailable store is not logged"
+# Typed on the VTY meanwhile, `no observed-db` changes nothing that runs.
+python3 "$SRC/tests/integration/vty_cmd.py" "$VPORT" "configure terminal;eir;no observed-db" >/dev/null
+sleep 1.2
+kill -0 "$eird" 2>/dev/null && [ "$(s13 "$U8 - $A")" = 2 ] && ok || bad "eird after \`no observed-db' typed on the VTY"
+stop_eird
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
