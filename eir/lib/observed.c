@@ -48,6 +48,8 @@
 #define DBI_IMEI	"imei"
 #define DBI_IMSI	"imsi"
 #define DBI_META	"meta"
+#define DBI_NOTIFY	"notify"		/* pair -> the notification marks */
+#define NOTIFY_SIZE	4		/* cut-off day (2), kinds written (1), spare */
 
 /* Meta keys. */
 #define META_SCHEMA	"schema"	/* u64: EIR_OBS_SCHEMA_VERSION */
@@ -87,6 +89,8 @@ struct eir_obs_db {
 	MDB_env *env;
 	bool writable;
 	MDB_dbi pair, imei, imsi, meta;
+	MDB_dbi notify;
+	bool has_notify;		/* a store from before the marks has none until written */
 	/* The reader's long-lived transaction: only the thread that reads
 	 * touches these; the writer's functions use their own. */
 	MDB_txn *rtxn;
@@ -382,6 +386,15 @@ static int open_dbis(struct eir_obs_db *db, MDB_txn *txn, unsigned flags)
 		rc = mdb_dbi_open(txn, DBI_IMEI, flags, &db->imei);
 	if (!rc)
 		rc = mdb_dbi_open(txn, DBI_IMSI, flags, &db->imsi);
+	if (!rc) {
+		/* Added later than the others: a writer creates it in any
+		 * store, a reader of an older one goes without. */
+		int r = mdb_dbi_open(txn, DBI_NOTIFY, db->writable ? MDB_CREATE : 0, &db->notify);
+
+		db->has_notify = r == 0;
+		if (r && r != MDB_NOTFOUND)
+			rc = r;
+	}
 	return rc;
 }
 
@@ -514,7 +527,7 @@ int eir_obs_open(struct eir_obs_db **out, const char *dir, bool writable,
 	db->writable = writable;
 	rc = mdb_env_create(&db->env);
 	if (!rc)
-		rc = mdb_env_set_maxdbs(db->env, 4);
+		rc = mdb_env_set_maxdbs(db->env, 5);
 	if (!rc && writable)
 		rc = mdb_env_set_mapsize(db->env, map_bytes ? map_bytes : DEFAULT_MAP);
 	if (rc) {
@@ -776,6 +789,12 @@ int eir_obs_stat(struct eir_obs_db *db, struct eir_obs_stat *st)
 		if (rc)
 			return lmdb_errno(rc);
 		pages += tree_pages(&ms);
+		if (i + 1 == sizeof(trees) / sizeof(trees[0]) && db->has_notify) {
+			rc = mdb_stat(db->rtxn, db->notify, &ms);
+			if (rc)
+				return lmdb_errno(rc);
+			pages += tree_pages(&ms);
+		}
 		if (trees[i] == db->pair)
 			st->pairs = ms.ms_entries;
 		else if (trees[i] == db->imei)
@@ -1104,6 +1123,55 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------- notification marks */
+
+int eir_obs_claim(struct eir_obs_db *db, struct eir_obs_claim *c, size_t n, eir_obs_claim_cb emit, void *ctx)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!db->writable || !db->has_notify)
+		return -EBADF;
+	if (!n)
+		return 0;
+	rc = lmdb_errno(mdb_txn_begin(db->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint8_t kb[KEY_SIZE], vb[NOTIFY_SIZE] = { 0 };
+		MDB_val k = val_of(kb, KEY_SIZE), d;
+		uint8_t done = 0;
+
+		key_put(kb, c[i].imei, c[i].imsi);
+		rc = mdb_get(txn, db->notify, &k, &d);
+		if (rc == 0 && d.mv_size == NOTIFY_SIZE) {
+			const uint8_t *p = d.mv_data;
+
+			/* Marks for another cut-off day do not count: the
+			 * grace end moved, its events are new ones. */
+			if ((uint16_t)(p[0] << 8 | p[1]) == c[i].day)
+				done = p[2];
+		} else if (rc && rc != MDB_NOTFOUND) {
+			rc = lmdb_errno(rc);
+			break;
+		}
+		rc = 0;
+		c[i].fresh = c[i].want & (uint8_t)~done;
+		if (!c[i].fresh)
+			continue;
+		vb[0] = (uint8_t)(c[i].day >> 8), vb[1] = (uint8_t)c[i].day, vb[2] = done | c[i].want;
+		d = val_of(vb, NOTIFY_SIZE);
+		rc = lmdb_errno(mdb_put(txn, db->notify, &k, &d, 0));
+	}
+	if (!rc)
+		rc = emit(ctx, c, n);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return lmdb_errno(mdb_txn_commit(txn));
+}
+
 /* ---------------------------------------------------------------- expiry */
 
 /* Delete the pair under pc; its IMEI's entry and its index entry follow
@@ -1118,6 +1186,12 @@ static int expire_pair(struct eir_obs_db *db, MDB_txn *txn, MDB_cursor *pc, MDB_
 
 	if (rc)
 		return lmdb_errno(rc);
+	if (db->has_notify) {
+		key_put(kb, o->imei, o->imsi);
+		rc = mdb_del(txn, db->notify, &k, NULL);
+		if (rc && rc != MDB_NOTFOUND)
+			return lmdb_errno(rc);
+	}
 	if (o->imsi) {
 		key_put(kb, o->imsi, o->imei);
 		rc = mdb_del(txn, db->imsi, &k, NULL);

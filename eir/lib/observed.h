@@ -120,6 +120,23 @@ struct eir_obs_merge_stats {
 int eir_obs_merge(struct eir_obs_db *db, const struct eir_obs *batch, size_t n,
 		  struct eir_obs_merge_stats *st);
 
+/* Notification marks: per (IMEI, IMSI), the cut-off day its events are
+ * for and the kinds (a bit each, the caller's numbering) already written.
+ * In one write transaction: each claim's fresh gets the wanted kinds not
+ * marked for that day (marks for another day do not count) and the marks
+ * take them; then emit(ctx, c, n) writes the fresh ones where they go;
+ * its 0 commits the marks, anything else (returned) aborts them, so a
+ * kind is marked exactly when its event was written. Marks go with their
+ * pair at expiry. -EBADF on a read-only handle. */
+struct eir_obs_claim {
+	uint64_t imei, imsi;
+	uint16_t day;			/* the cut-off day (days since 1970-01-01) */
+	uint8_t want;			/* kinds wanted */
+	uint8_t fresh;			/* out: of want, the kinds not marked before */
+};
+typedef int (*eir_obs_claim_cb)(void *ctx, const struct eir_obs_claim *c, size_t n);
+int eir_obs_claim(struct eir_obs_db *db, struct eir_obs_claim *c, size_t n, eir_obs_claim_cb emit, void *ctx);
+
 /* Expiry, in bounded steps so that a step never holds the writer long:
  * delete pairs whose last_seen < cutoff, and, while more than max_pairs
  * remain (0 = no cap), the least recently seen pairs first. An IMEI whose

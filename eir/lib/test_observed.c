@@ -449,6 +449,69 @@ static void test_retention(void **state)
 	tmpdir_free(dir);
 }
 
+/* Notification marks: a kind is written once per (pair, cut-off day),
+ * a failed emit leaves nothing marked, another day counts anew, the marks
+ * survive a reopen and go with their pair. */
+static int emit_n;
+static int emit_rc;
+
+static int emit_count(void *ctx, const struct eir_obs_claim *c, size_t n)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++)
+		emit_n += __builtin_popcount(c[i].fresh);
+	return emit_rc;
+}
+
+static void test_claim(void **state)
+{
+	char *dir = tmpdir_new();
+	struct eir_obs_db *db = wopen(dir);
+	uint64_t s = imsi_of("432110000000001");
+	uint32_t now = (uint32_t)time(NULL);
+	struct eir_obs b[] = { obs(IMEI_A, s, now - 100 * DAY, now - 100 * DAY, 1), obs(IMEI_B, s, now, now, 1) };
+	struct eir_obs_claim c[2] = { { IMEI_A, s, 20000, 1, 0 }, { IMEI_B, s, 20000, 3, 0 } };
+	uint64_t expired;
+
+	(void)state;
+	merge(db, b, 2, NULL);
+	/* A failing emit: nothing marked. */
+	emit_rc = -EIO, emit_n = 0;
+	assert_int_equal(eir_obs_claim(db, c, 2, emit_count, NULL), -EIO);
+	assert_int_equal(emit_n, 3);
+	emit_rc = 0, emit_n = 0;
+	assert_int_equal(eir_obs_claim(db, c, 2, emit_count, NULL), 0);
+	assert_int_equal(emit_n, 3);
+	assert_int_equal(c[1].fresh, 3);
+	/* Again: nothing fresh; a new kind is; another day counts anew. */
+	emit_n = 0;
+	c[0].want = 1 | 4;
+	assert_int_equal(eir_obs_claim(db, c, 2, emit_count, NULL), 0);
+	assert_int_equal(emit_n, 1);
+	assert_int_equal(c[0].fresh, 4);
+	assert_int_equal(c[1].fresh, 0);
+	eir_obs_close(db);
+	db = wopen(dir);
+	emit_n = 0;
+	c[1].day = 20001;
+	c[0].want = 5;
+	assert_int_equal(eir_obs_claim(db, c, 2, emit_count, NULL), 0);
+	assert_int_equal(c[0].fresh, 0);
+	assert_int_equal(c[1].fresh, 3);
+	/* A's pair expires (last seen 100 days ago): its marks go too. */
+	assert_int_equal(eir_obs_expire(db, now - 30 * DAY, 0, 100, &expired), 1);
+	assert_int_equal(expired, 1);
+	merge(db, b, 1, NULL);
+	assert_int_equal(eir_obs_claim(db, c, 1, emit_count, NULL), 0);
+	assert_int_equal(c[0].fresh, 5);
+	eir_obs_close(db);
+	/* A read-only handle cannot claim. */
+	db = ropen(dir);
+	assert_int_equal(eir_obs_claim(db, c, 1, emit_count, NULL), -EBADF);
+	eir_obs_close(db);
+	tmpdir_free(dir);
+}
+
 /* A pass resumes where the last call stopped, also across a reopen and
  * with merges in between. */
 static void test_expire_resumes(void **state)
@@ -845,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_imsi_zero_and_index),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_claim),
 		cmocka_unit_test(test_expire_resumes),
 		cmocka_unit_test(test_cap_evicts_oldest),
 		cmocka_unit_test(test_map_full_writes_nothing),
