@@ -69,6 +69,7 @@ eird_cfg() {
 	sed -e "s|database /var/lib/eir|database $db|" \
 	    -e "s|stats-socket /run/eir/eird.sock|stats-socket $(dirname "$out")/eird.sock|" \
 	    -e "s|observed-db /var/lib/eir/observed|observed-db $(dirname "$out")/observed|" \
+	    -e "s|notify-spool /var/lib/eir/notify|notify-spool $(dirname "$out")/notify|" \
 	    -e "s|listen tcp 127.0.0.1 3868|listen tcp 127.0.0.1 $dport|" \
 	    -e "s|bind 127.0.0.1 4280|bind 127.0.0.1 $vport|" "${extra[@]}" \
 	    "$SRC/conf/eird.cfg" >"$out"

@@ -67,6 +67,10 @@ struct eird_observed_cfg {
 	unsigned max_size_mb;		/* the LMDB map size */
 	unsigned interval_ms;		/* batch commit interval */
 	unsigned queue;			/* distinct pairs per batch before drops */
+	/* Notification events (docs/notify.md), written by the writer. */
+	char *notify_spool;		/* NULL: `no notify-spool`, none written */
+	unsigned notify_reminder;	/* days before the cut-off; 0: no reminder */
+	char *notify_node;		/* NULL: the host name */
 };
 
 /* What the `eir` node configures. The VTY commands write into the copy

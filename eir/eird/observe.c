@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/stats.h>
@@ -30,7 +31,9 @@
 #include <osmocom/core/utils.h>
 
 #include "eird.h"
+#include "notify.h"
 #include "obs_table.h"
+#include "spool.h"
 #include "observed.h"
 #include "timefmt.h"
 
@@ -54,6 +57,11 @@ enum {
 	OC_MAP_FULL,
 	OC_EXPIRED,
 	OC_LOOKUP_ERRORS,
+	OC_NOTIFY_GRACE,
+	OC_NOTIFY_REMINDER,
+	OC_NOTIFY_CUTOFF,
+	OC_NOTIFY_ERRORS,
+	OC_NOTIFY_DROPPED,
 	OC_COUNT
 };
 
@@ -68,6 +76,11 @@ static const struct rate_ctr_desc obs_ctr_desc[OC_COUNT] = {
 	[OC_MAP_FULL] = { "observed:map-full", "Batches that found the store at observed-max-size" },
 	[OC_EXPIRED] = { "observed:expired", "Pairs expired (observed-retention, observed-max-pairs)" },
 	[OC_LOOKUP_ERRORS] = { "observed:lookup-errors", "First-sighting lookups the store could not answer" },
+	[OC_NOTIFY_GRACE] = { "notify:grace", "Grace events written to the notify-spool" },
+	[OC_NOTIFY_REMINDER] = { "notify:reminder", "Reminder events written to the notify-spool" },
+	[OC_NOTIFY_CUTOFF] = { "notify:cut-off", "Cut-off events written to the notify-spool" },
+	[OC_NOTIFY_ERRORS] = { "notify:errors", "Spool writes that failed (the events are tried again at the next interval)" },
+	[OC_NOTIFY_DROPPED] = { "notify:dropped", "Grace verdicts not considered for an event: the interval's table was full" },
 };
 
 static const struct rate_ctr_group_desc obs_ctrg_desc = {
@@ -80,13 +93,15 @@ static const struct rate_ctr_group_desc obs_ctrg_desc = {
 
 /* One query as the ring carries it: 32 octets, two to a cache line. */
 struct rec {
-	uint64_t imei, imsi, msisdn;
+	uint64_t imei_svn;		/* the IMEI's 14 digits (< 2^47), the SVN in the top octet */
+	uint64_t imsi, msisdn;
 	uint32_t t;
 	uint8_t verdicts;		/* sent | decided << 2 | iface << 4 */
 	uint8_t branch;
-	uint8_t svn;
-	uint8_t spare;
+	uint16_t cutoff_day;		/* a grace verdict for notify: its cut-off day; 0: none */
 };
+#define REC_IMEI(r) ((r)->imei_svn & ((1ULL << 56) - 1))
+#define REC_SVN(r) ((uint8_t)((r)->imei_svn >> 56))
 _Static_assert(sizeof(struct rec) == 32, "two records to a cache line");
 
 /* What the writer reports, under the mutex. */
@@ -94,6 +109,7 @@ struct wstats {
 	uint64_t batches, written, new_pairs, new_imeis, errors, full, expired, lost;
 	uint64_t table_full;			/* of lost: the interval's table was full */
 	uint64_t last_us, max_us, last_pairs, table;
+	struct eird_notify_stats ns;
 };
 
 /* Grace periods this node started, recorded by ring position (a grace
@@ -145,6 +161,9 @@ static struct {
 	uint64_t stored_pairs;		/* the main thread's last eir_obs_stat */
 	uint32_t stored_oldest;
 	unsigned interval_ms;
+	int32_t tz[EIRD_IF_COUNT];	/* the interfaces' policy time zones */
+	unsigned reminder_days;		/* notify-reminder */
+	char *notify_spool, *notify_node;	/* fixed at start; NULL: no events */
 	struct wstats ws, ws_seen;
 	/* The store's figures, read by the main thread (the read transaction
 	 * of the handle is the main thread's alone). */
@@ -176,11 +195,29 @@ static void expire_step(struct eir_obs_db *db, unsigned retention_days, uint64_t
 		*expired += n;
 }
 
-/* One query into the interval's table; false when the table is full. */
-static bool fold(struct obs_table *t, const struct rec *r)
+/* The writer's copies of what the main thread configures. */
+struct wcfg {
+	int32_t tz[EIRD_IF_COUNT];
+	unsigned reminder_days;
+};
+
+/* One query into the interval's table; false when the table is full. A
+ * grace verdict becomes a notification candidate too. */
+static bool fold(struct obs_table *t, struct eird_notify *nt, const struct wcfg *wc, struct eird_notify_stats *ns,
+		 const struct rec *r)
 {
 	bool is_new;
-	struct eir_obs *e = obs_table_upsert(t, r->imei, r->imsi, &is_new);
+	uint64_t imei = REC_IMEI(r);
+	struct eir_obs *e;
+
+	if (r->cutoff_day && nt) {
+		unsigned iface = (r->verdicts >> 4) - EIR_OBS_IF_S13;
+
+		eird_notify_add(nt, imei, r->imsi, r->msisdn, r->t, r->cutoff_day,
+				iface < EIRD_IF_COUNT ? wc->tz[iface] : 0, r->branch == EIR_BR_GRACE_EXPIRED,
+				r->branch, (uint8_t)(r->verdicts >> 4), wc->reminder_days, ns);
+	}
+	e = obs_table_upsert(t, imei, r->imsi, &is_new);
 
 	if (!e)
 		return false;
@@ -191,7 +228,7 @@ static bool fold(struct obs_table *t, const struct rec *r)
 	if (is_new || r->t >= e->last_seen) {
 		e->last_seen = r->t;
 		e->verdict = r->verdicts & 3, e->would = (r->verdicts >> 2) & 3, e->branch = r->branch;
-		e->iface = (uint8_t)(r->verdicts >> 4), e->svn = r->svn;
+		e->iface = (uint8_t)(r->verdicts >> 4), e->svn = REC_SVN(r);
 	}
 	if (r->msisdn)
 		e->msisdn = r->msisdn;
@@ -254,13 +291,14 @@ static bool write_table(struct obs_table *t, struct eir_obs_db *db, uint64_t sto
 }
 
 /* Drain the ring into t; the records that find t full are lost. */
-static uint64_t drain(struct obs_table *t, uint64_t *lost)
+static uint64_t drain(struct obs_table *t, struct eird_notify *nt, const struct wcfg *wc,
+		      struct eird_notify_stats *ns, uint64_t *lost)
 {
 	uint64_t tail = atomic_load_explicit(&O.tail, memory_order_relaxed);
 	uint64_t head = atomic_load_explicit(&O.head, memory_order_acquire);
 
 	for (uint64_t i = tail; i < head; i++)
-		if (!fold(t, &O.ring[i & O.mask]))
+		if (!fold(t, nt, wc, ns, &O.ring[i & O.mask]))
 			(*lost)++;
 	atomic_store_explicit(&O.tail, head, memory_order_release);
 	return head;
@@ -269,9 +307,17 @@ static uint64_t drain(struct obs_table *t, uint64_t *lost)
 static void *writer_main(void *arg)
 {
 	struct obs_table *t = obs_table_new(O.max);
+	struct eird_notify *nt = NULL;
+	struct eird_notify_stats ns = { 0 };
+	struct wcfg wc = { 0 };
 	uint64_t next_commit = eird_now_ns(), lost = 0, upto = 0, interval_lost = 0;
 	bool stop = false;
 
+	if (O.notify_spool) {
+		nt = eird_notify_new(O.max, O.notify_spool, O.notify_node);
+		if (!nt)
+			snprintf(ns.last_error, sizeof(ns.last_error), "out of memory: no notification events");
+	}
 	while (t) {
 		struct eir_obs_db *db;
 		struct wstats ws;
@@ -279,7 +325,11 @@ static void *writer_main(void *arg)
 		unsigned rd, interval;
 		uint32_t so;
 
-		upto = drain(t, &lost);
+		pthread_mutex_lock(&O.mu);
+		memcpy(wc.tz, O.tz, sizeof(wc.tz));
+		wc.reminder_days = O.reminder_days;
+		pthread_mutex_unlock(&O.mu);
+		upto = drain(t, nt, &wc, &ns, &lost);
 		now = eird_now_ns();
 		pthread_mutex_lock(&O.mu);
 		stop = O.stop;
@@ -288,15 +338,22 @@ static void *writer_main(void *arg)
 		ws = O.ws;
 		pthread_mutex_unlock(&O.mu);
 		if (stop)
-			upto = drain(t, &lost);	/* what came in meanwhile */
+			upto = drain(t, nt, &wc, &ns, &lost);	/* what came in meanwhile */
 		interval_lost += lost;
 		ws.table_full += lost;
 		if (now >= next_commit || stop) {
 			bool stored = false;
 
 			if (db) {
+				uint64_t expired_before = ws.expired;
+
 				stored = write_table(t, db, sp, so, &ws);
+				/* After the pairs: a mark never goes in before
+				 * its pair (expiry deletes marks with pairs). */
+				eird_notify_flush(nt, db, &ns);
 				expire_step(db, rd, mp, &expired);
+				if (expired || ws.expired != expired_before)
+					eird_notify_forget(nt);
 			} else {
 				ws.lost += obs_table_count(t);
 			}
@@ -312,6 +369,7 @@ static void *writer_main(void *arg)
 		ws.lost += lost;
 		lost = 0;
 		ws.table = obs_table_count(t);
+		ws.ns = ns;
 		pthread_mutex_lock(&O.mu);
 		O.ws = ws;
 		if (stop)
@@ -325,6 +383,7 @@ static void *writer_main(void *arg)
 		}
 	}
 	obs_table_free(t);
+	eird_notify_free(nt);
 	return arg;
 }
 
@@ -377,7 +436,7 @@ static void ctr_add(unsigned i, uint64_t n)
 
 static void alarms(const struct wstats *ws)
 {
-	static struct eird_ratelimit cap_rl, err_rl, lost_rl;
+	static struct eird_ratelimit cap_rl, err_rl, lost_rl, notify_rl, ndrop_rl;
 	const struct eir_obs_stat *st = &O.st;
 	uint64_t max_pairs = g_eird->cfg.observed.max_pairs;
 
@@ -392,6 +451,14 @@ static void alarms(const struct wstats *ws)
 		LOGP(DOBS, LOGL_ERROR, "observation store %s: %llu batches could not be written (disk, or "
 		     "observed-max-size: see observed_map_full); their grace starts are kept in memory\n",
 		     O.path, (unsigned long long)ws->errors);
+	if (ws->ns.errors != O.ws_seen.ns.errors && eird_ratelimit_due(&notify_rl, 60 * 1000000000ULL, NULL))
+		LOGP(DOBS, LOGL_ERROR, "notification events not written (%llu times so far): %s; they are tried "
+		     "again at the next interval\n", (unsigned long long)ws->ns.errors,
+		     ws->ns.last_error[0] ? ws->ns.last_error : "?");
+	if (ws->ns.dropped != O.ws_seen.ns.dropped && eird_ratelimit_due(&ndrop_rl, 60 * 1000000000ULL, NULL))
+		LOGP(DOBS, LOGL_ERROR, "notification table full (observed-queue %zu pairs per interval): %llu grace "
+		     "verdicts not considered for an event so far (the pairs' next sightings are)\n", O.max,
+		     (unsigned long long)ws->ns.dropped);
 	if (ws->table_full != O.ws_seen.table_full && eird_ratelimit_due(&lost_rl, 60 * 1000000000ULL, NULL))
 		LOGP(DOBS, LOGL_ERROR, "observation batch full (observed-queue %zu distinct pairs per interval): "
 		     "%llu queries not recorded so far; raise observed-queue or shorten observed-batch-interval\n",
@@ -473,6 +540,9 @@ static void timer_cb(void *data)
 	pthread_mutex_lock(&O.mu);
 	O.retention_days = g_eird->cfg.observed.retention_days;
 	O.max_pairs = g_eird->cfg.observed.max_pairs;
+	O.reminder_days = g_eird->cfg.observed.notify_reminder;
+	for (int i = 0; i < EIRD_IF_COUNT; i++)
+		O.tz[i] = g_eird->policy[i].tz_offset;
 	O.stored_pairs = O.st_ok ? O.st.pairs : 0;
 	O.stored_oldest = O.st_ok ? O.st.oldest_seen : 0;
 	ws = O.ws;
@@ -488,6 +558,11 @@ static void timer_cb(void *data)
 	if (ws.expired != O.ws_seen.expired)
 		memset(O.fs_cache, 0, FS_CACHE_SLOTS * sizeof(*O.fs_cache));
 	ctr_add(OC_DROPPED, ws.lost - O.ws_seen.lost);
+	ctr_add(OC_NOTIFY_GRACE, ws.ns.events[NOTIFY_GRACE] - O.ws_seen.ns.events[NOTIFY_GRACE]);
+	ctr_add(OC_NOTIFY_REMINDER, ws.ns.events[NOTIFY_REMINDER] - O.ws_seen.ns.events[NOTIFY_REMINDER]);
+	ctr_add(OC_NOTIFY_CUTOFF, ws.ns.events[NOTIFY_CUTOFF] - O.ws_seen.ns.events[NOTIFY_CUTOFF]);
+	ctr_add(OC_NOTIFY_ERRORS, ws.ns.errors - O.ws_seen.ns.errors);
+	ctr_add(OC_NOTIFY_DROPPED, ws.ns.dropped - O.ws_seen.ns.dropped);
 	alarms(&ws);
 	O.ws_seen = ws;
 	schedule();
@@ -571,10 +646,19 @@ void eird_observe(enum eird_iface iface, const struct eir_query *q, const struct
 		return;
 	}
 	r = (struct rec){
-		.imei = q->imei.key, .imsi = q->imsi, .msisdn = q->msisdn, .t = now,
+		.imei_svn = q->imei.key | (uint64_t)(q->imei.svn >= 0 ? (uint8_t)q->imei.svn : 0xff) << 56,
+		.imsi = q->imsi, .msisdn = q->msisdn, .t = now,
 		.verdicts = (uint8_t)((res->verdict & 3) | (res->decided & 3) << 2 | (EIR_OBS_IF_S13 + iface) << 4),
-		.branch = (uint8_t)res->branch, .svn = q->imei.svn >= 0 ? (uint8_t)q->imei.svn : 0xff,
+		.branch = (uint8_t)res->branch,
 	};
+	/* A grace verdict sent as it was decided (monitor mode warns no one):
+	 * its cut-off day in the interface's time zone, for the events. */
+	if (res->grace && !res->monitored && O.notify_spool && res->grace_end) {
+		int64_t day = ((int64_t)res->grace_end + g_eird->policy[iface].tz_offset) / 86400;
+
+		if (day > 0 && day <= UINT16_MAX)
+			r.cutoff_day = (uint16_t)day;
+	}
 	O.ring[O.next & O.mask] = r;
 	O.next++;
 	if (g_eird->cfg.counting)
@@ -610,6 +694,27 @@ int eird_observe_start(void *ctx)
 	O.retention_days = c->retention_days;
 	O.max_pairs = c->max_pairs;
 	O.interval_ms = c->interval_ms;
+	O.reminder_days = c->notify_reminder;
+	for (int i = 0; i < EIRD_IF_COUNT; i++)
+		O.tz[i] = g_eird->policy[i].tz_offset;
+	if (c->notify_spool) {
+		char host[64] = "";
+
+		O.notify_spool = talloc_strdup(ctx, c->notify_spool);
+		if (c->notify_node) {
+			O.notify_node = talloc_strdup(ctx, c->notify_node);
+		} else {
+			/* The host name, made fit for a file name. */
+			gethostname(host, sizeof(host) - 1);
+			for (char *p = host; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+				      *p == '-' || *p == '_'))
+					*p = '-';
+			O.notify_node = talloc_strdup(ctx, host[0] ? host : "eird");
+		}
+		LOGP(DOBS, LOGL_NOTICE, "notification events go to %s (node %s, reminder %u days before the cut-off)\n",
+		     O.notify_spool, O.notify_node, c->notify_reminder);
+	}
 	store_open();
 	if (pthread_create(&O.thread, NULL, writer_main, NULL)) {
 		LOGP(DOBS, LOGL_ERROR, "cannot start the observation writer\n");

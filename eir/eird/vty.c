@@ -54,6 +54,7 @@ void eird_cfg_defaults(struct eird_cfg *c, void *ctx)
 		.path = talloc_strdup(ctx, EIR_OBSERVED_DIR),
 		.retention_days = 400, .max_pairs = 50000000, .max_size_mb = 8192,
 		.interval_ms = 1000, .queue = 1000000,
+		.notify_spool = talloc_strdup(ctx, EIR_NOTIFY_DIR), .notify_reminder = 7,
 	};
 }
 
@@ -166,6 +167,53 @@ DEFUN(cfg_eir_observed_queue, cfg_eir_observed_queue_cmd, "observed-queue <1000-
       "Pairs (default 1000000)\n")
 {
 	eird_cfg_target()->observed.queue = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_notify_spool, cfg_eir_notify_spool_cmd, "notify-spool DIR",
+      "Write notification events (grace, reminder, cut-off) for eir-notify's warning SMS into this spool\n"
+      "Directory (default " EIR_NOTIFY_DIR "; applies at restart)\n")
+{
+	struct eird_cfg *c = eird_cfg_target();
+
+	osmo_talloc_replace_string(c->ctx, &c->observed.notify_spool, argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_no_notify_spool, cfg_eir_no_notify_spool_cmd, "no notify-spool",
+      NO_STR "Write no notification events\n")
+{
+	TALLOC_FREE(eird_cfg_target()->observed.notify_spool);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_notify_reminder, cfg_eir_notify_reminder_cmd, "notify-reminder <0-365>",
+      "Write a reminder event this many days before a grace period ends\n"
+      "Days (default 7; 0: no reminders)\n")
+{
+	eird_cfg_target()->observed.notify_reminder = (unsigned)atoi(argv[0]);
+	return CMD_SUCCESS;
+}
+
+DEFUN(cfg_eir_notify_node, cfg_eir_notify_node_cmd, "notify-node NAME",
+      "Name this node in its events and spool file names (default: the host name; applies at restart)\n"
+      "Letters, digits, '-', '_' and '.'\n")
+{
+	struct eird_cfg *c = eird_cfg_target();
+
+	for (const char *p = argv[0]; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || (*p == '.' && p != argv[0]))) {
+			vty_out(vty, "%% notify-node '%s': letters, digits, '-', '_' and '.' only%s", argv[0],
+				VTY_NEWLINE);
+			return CMD_WARNING;
+		}
+	}
+	if (strlen(argv[0]) > 63) {
+		vty_out(vty, "%% notify-node: at most 63 characters%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	osmo_talloc_replace_string(c->ctx, &c->observed.notify_node, argv[0]);
 	return CMD_SUCCESS;
 }
 
@@ -440,6 +488,13 @@ static int config_write_eir(struct vty *vty)
 		vty_out(vty, " observed-batch-interval %u%s", c->observed.interval_ms, VTY_NEWLINE);
 	if (c->observed.queue != 1000000)
 		vty_out(vty, " observed-queue %u%s", c->observed.queue, VTY_NEWLINE);
+	if (c->observed.notify_spool)
+		vty_out(vty, " notify-spool %s%s", c->observed.notify_spool, VTY_NEWLINE);
+	else
+		vty_out(vty, " no notify-spool%s", VTY_NEWLINE);
+	vty_out(vty, " notify-reminder %u%s", c->observed.notify_reminder, VTY_NEWLINE);
+	if (c->observed.notify_node)
+		vty_out(vty, " notify-node %s%s", c->observed.notify_node, VTY_NEWLINE);
 	vty_out(vty, " policy%s", VTY_NEWLINE);
 	eir_policy_foreach(&c->policy, write_policy_line, vty);
 	return CMD_SUCCESS;
@@ -496,6 +551,10 @@ void eird_vty_init(void)
 	install_element(EIR_NODE, &cfg_eir_counting_cmd);
 	install_element(EIR_NODE, &cfg_eir_observed_db_cmd);
 	install_element(EIR_NODE, &cfg_eir_no_observed_db_cmd);
+	install_element(EIR_NODE, &cfg_eir_notify_spool_cmd);
+	install_element(EIR_NODE, &cfg_eir_no_notify_spool_cmd);
+	install_element(EIR_NODE, &cfg_eir_notify_reminder_cmd);
+	install_element(EIR_NODE, &cfg_eir_notify_node_cmd);
 	install_element(EIR_NODE, &cfg_eir_observed_retention_cmd);
 	install_element(EIR_NODE, &cfg_eir_observed_max_pairs_cmd);
 	install_element(EIR_NODE, &cfg_eir_observed_max_size_cmd);
@@ -643,6 +702,7 @@ int eird_config_reload(void)
 	memcpy(g_eird->cfg.iface, c->iface, sizeof(c->iface));
 	g_eird->cfg.observed.retention_days = c->observed.retention_days;
 	g_eird->cfg.observed.max_pairs = c->observed.max_pairs;
+	g_eird->cfg.observed.notify_reminder = c->observed.notify_reminder;
 	eird_policy_apply();
 	LOGP(DPOLICY, LOGL_NOTICE, "policy reloaded from %s (mode: s13 %s, map %s, n5g %s)\n", g_eird->config_file,
 	     eir_mode_name(g_eird->policy[EIRD_IF_S13].mode), eir_mode_name(g_eird->policy[EIRD_IF_MAP].mode),
@@ -650,11 +710,14 @@ int eird_config_reload(void)
 	if (differs(c->db_path, g_eird->cfg.db_path) || differs(c->stats_socket, g_eird->cfg.stats_socket) ||
 	    differs(c->stats_group, g_eird->cfg.stats_group) || c->counting != g_eird->cfg.counting ||
 	    differs(c->observed.path, g_eird->cfg.observed.path) ||
+	    differs(c->observed.notify_spool, g_eird->cfg.observed.notify_spool) ||
+	    differs(c->observed.notify_node, g_eird->cfg.observed.notify_node) ||
 	    c->observed.max_size_mb != g_eird->cfg.observed.max_size_mb ||
 	    c->observed.interval_ms != g_eird->cfg.observed.interval_ms ||
 	    c->observed.queue != g_eird->cfg.observed.queue)
-		LOGP(DMAIN, LOGL_NOTICE, "%s: the eir node's database, stats-socket, counting and observed-db, "
-		     "-max-size, -batch-interval, -queue settings changed; they apply at the next restart\n",
+		LOGP(DMAIN, LOGL_NOTICE, "%s: the eir node's database, stats-socket, counting, observed-db, "
+		     "-max-size, -batch-interval, -queue, notify-spool and notify-node settings changed; they apply "
+		     "at the next restart\n",
 		     g_eird->config_file);
 	talloc_free(tmp);
 	return 0;

@@ -205,6 +205,35 @@ out=$("$DB" --db "$work/db" check "$U1" --policy "$work/eird.cfg" --observed "$O
 grep -qx "verdict: greylisted" <<<"$out" && grep -q "^grace-end: " <<<"$out" && ok || bad "eir-db check today: $out"
 [ "$(val grace_expired)" = 4 ] && ok || bad "grace_expired $(val grace_expired), want 4"
 
+# -- the notification events (notify-spool): one per (pair, kind, cut-off
+# date) across intervals, interfaces and restarts, with the cut-off date
+events() { cat "$work"/notify/*.jsonl 2>/dev/null; }
+settle
+events >"$work/events.jsonl"
+python3 - "$work/events.jsonl" "$t0" "$U1" "$A" "$C" "$U2" "$U3" "$U6" <<'PY' && ok || bad "notification events: see above"
+import collections, datetime, json, sys
+t0 = int(sys.argv[2]); U1, A, C, U2, U3, U6 = sys.argv[3:9]
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ids = collections.Counter((e["imei"], e["imsi"], e["kind"], e["cutoff"]) for e in ev)
+dup = [k for k, n in ids.items() if n > 1]
+day = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).date().isoformat()
+want = {(U1, A, "grace", day(t0 + 30 * 86400)), (U1, C, "grace", day(t0 + 30 * 86400)),
+        (U2, "", "grace", day(t0 + 30 * 86400)), (U3, "", "grace", day(t0 + 30 * 86400)),
+        (U1, A, "cut-off", day(t0 + 30 * 86400)), (U3, "", "cut-off", day(t0 + 30 * 86400)),
+        (U6, A, "cut-off", day(t0 - 5 * 86400))}
+missing = want - set(ids)
+g = [e for e in ev if (e["imei"], e["imsi"], e["kind"]) == (U1, A, "grace")]
+bad = dup or missing or not g or g[0]["days"] != 30 or g[0]["iface"] != "s13" or g[0]["source"] != "eird" \
+      or g[0]["reason"] != "unknown-imei" or g[0]["grace_end"] % 86400 != 0
+if bad:
+    print("duplicates:", dup, "missing:", sorted(missing), "U1/A grace:", g, file=sys.stderr)
+    print("\n".join(json.dumps(e) for e in ev), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+nev=$(events | wc -l)
+[ "$(val notify_cut_off)" -ge 3 ] && [ "$(val notify_errors)" = 0 ] && ok ||
+	bad "notify_cut_off $(val notify_cut_off) (want at least U1/A, U1/C, U3 since this start), notify_errors $(val notify_errors)"
+
 # -- monitor mode on S13 only (the sample's commented lines), then everywhere
 sed -i -e 's|^ ! policy$| policy|' -e 's|^ !  mode monitor$|  mode monitor|' "$work/eird.cfg"
 grep -qx "  mode monitor" "$work/eird.cfg" || bad "test: the sample's diameter policy lines were not uncommented"
@@ -221,6 +250,8 @@ kill -HUP "$eird"
 sleep 0.5
 map 3 "$U3"; got=$(mapgot)
 [ "$got" = "0 " ] && ok || bad "MAP in global monitor mode: '$got', want 0"
+settle
+[ "$(events | wc -l)" = "$nev" ] && ok || bad "events written in monitor mode: $(events | tail -n +$((nev + 1)))"
 [ "$(val would_blacklist_grace-expired)" = 2 ] && ok || bad "would_blacklist_grace-expired $(val would_blacklist_grace-expired), want 2"
 sent_w=$(val sent_whitelisted) dec_b=$(val decided_blacklisted)
 [ "$sent_w" -ge 3 ] && [ "$dec_b" -ge 6 ] && ok || bad "verdict mix: sent whitelisted $sent_w, decided blacklisted $dec_b"
