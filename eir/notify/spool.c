@@ -458,7 +458,8 @@ int notify_spool_list(const char *dir, size_t max, int (*fn)(void *ctx, const ch
 
 	rc = collect(dir, NULL, &names, &n, &cap, err, errlen);
 	if (!rc) {
-		qsort(names, n, sizeof(*names), cmp_str);
+		if (n)
+			qsort(names, n, sizeof(*names), cmp_str);
 		for (size_t i = 0; i < n && (!max || i < max); i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 			rc = fn(ctx, path);
