@@ -3,7 +3,7 @@
 
 BUILD_PACKAGES="gcc pkg-config meson ninja-build
   libtalloc-dev libosmocore-dev libosmo-netif-dev libosmo-sigtran-dev
-  liblmdb-dev lmdb-utils libnghttp2-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev"
+  liblmdb-dev lmdb-utils libnghttp2-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev libicu-dev"
 # The last line: the runtime libraries of the open5gs NRF of the N5g-eir
 # test (../shared/peers/open5gs-nrf), installed here rather than by it.
 TEST_PACKAGES="libcmocka-dev clang libclang-rt-14-dev python3 curl
