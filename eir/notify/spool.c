@@ -55,7 +55,7 @@ static int32_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return (int32_t)(era * 146097 + doe - 719468);
 }
 
-static void civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d)
+void notify_day_civil(int32_t z, int *y, unsigned *m, unsigned *d)
 {
 	int64_t zz = (int64_t)z + 719468;
 	int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
@@ -74,7 +74,7 @@ void notify_day_format(int32_t day, char out[11])
 	int y;
 	unsigned m, d;
 
-	civil_from_days(day, &y, &m, &d);
+	notify_day_civil(day, &y, &m, &d);
 	if (y < 0 || y > 9999) {
 		snprintf(out, 11, "0000-00-00");
 		return;

@@ -45,6 +45,8 @@ const char *notify_kind_name(enum notify_kind k);
 /* 0, or -EINVAL for a name that is none of the three. */
 int notify_kind_parse(const char *s, enum notify_kind *out);
 
+/* The proleptic Gregorian date of a day number (any int32_t). */
+void notify_day_civil(int32_t day, int *year, unsigned *month, unsigned *mday);
 /* The cut-off date as "YYYY-MM-DD" (a proleptic Gregorian day number). */
 void notify_day_format(int32_t day, char out[11]);
 /* "YYYY-MM-DD" or "YYYYMMDD" to a day number: 0 or -EINVAL. */

@@ -12,6 +12,7 @@
 
 #include <unicode/ucal.h>
 
+#include "spool.h"
 #include "template.h"
 
 /* The day numbers of 0001-01-01 and 9999-12-31 (proleptic Gregorian):
@@ -93,20 +94,12 @@ out:
 	return rc;
 }
 
-/* The proleptic Gregorian date of a day number (Howard Hinnant's
- * civil_from_days), for days within DAY_MIN..DAY_MAX. */
+/* The proleptic Gregorian date of a day number (spool.c's arithmetic). */
 static void gregorian(int32_t day, int *year, int *month, int *mday)
 {
-	int64_t z = (int64_t)day + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	unsigned m, d;
 
-	*year = (int)(yoe + era * 400 + (m <= 2));
+	notify_day_civil(day, year, &m, &d);
 	*month = (int)m;
 	*mday = (int)d;
 }
